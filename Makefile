@@ -1,0 +1,47 @@
+# spinspice -- set-up and everyday targets.  Every target installs what is
+# missing first (ngspice via apt, a .venv with the CPU torch wheel and the
+# package) and is idempotent: a second run does nothing that is not needed.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.spinspice-installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+OUT ?= results
+
+.PHONY: install ngspice demo test lint docs clean
+
+install: ngspice $(STAMP)
+
+# ngspice executable + shared library (Debian packages ngspice, libngspice0)
+ngspice:
+	@if command -v ngspice >/dev/null 2>&1 && \
+	   $(PYTHON) -c "import ctypes.util, sys; sys.exit(ctypes.util.find_library('ngspice') is None)"; then \
+	  echo "ngspice: $$(command -v ngspice) (shared library present)"; \
+	else \
+	  echo "installing ngspice and libngspice0 with apt-get"; \
+	  $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y ngspice libngspice0; \
+	fi
+
+# torch first, pinned: the 2.13.0 CPU wheel; an unpinned torch pulls GBs of CUDA
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/spinspice demo --out $(OUT)/demo
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check spinspice tests
+	$(BIN)/ruff format --check spinspice tests
+
+docs: install
+	$(BIN)/python docs/gen_models.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

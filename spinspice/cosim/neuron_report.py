@@ -1,0 +1,99 @@
+"""Write the outputs of a neuron run: netlist, waveforms, plot, report.json/md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from spinspice.cosim.neuron import NeuronResult
+from spinspice.cosim.plots import plot_neuron
+from spinspice.io import atomic_write_json, atomic_write_text
+
+__all__ = ["format_neuron_markdown", "write_neuron_outputs"]
+
+
+def write_neuron_outputs(result: NeuronResult, out_dir: Path, *, plot: bool = True) -> dict[str, Any]:
+    """Write every file of one run into ``out_dir``; return the report (with file list)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {
+        "netlist": "netlist.cir",
+        "waveforms": "waveforms.npz",
+        "report_json": "report.json",
+        "report_md": "report.md",
+    }
+    atomic_write_text(out_dir / files["netlist"], result.netlist)
+    result.waveforms.save_npz(out_dir / files["waveforms"])
+    if plot:
+        files["plot"] = "neuron.png"
+        plot_neuron(result, out_dir / files["plot"])
+    report = result.report()
+    report["files"] = files
+    atomic_write_json(out_dir / files["report_json"], report)
+    atomic_write_text(out_dir / files["report_md"], format_neuron_markdown(report))
+    return report
+
+
+def _fmt(value: float | None, scale: float, unit: str, digits: int = 4) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value * scale:.{digits}g} {unit}"
+
+
+def format_neuron_markdown(r: dict[str, Any]) -> str:
+    d = r["drive"]
+    lines = [
+        f"# spinspice neuron report: {r['model']} ({r['preset']})",
+        "",
+        f"Write pulses {_fmt(d['t_on_s'], 1e9, 'ns')} ON / {_fmt(d['t_off_s'], 1e9, 'ns')} OFF "
+        f"({_fmt(d['frequency_hz'], 1e-6, 'MHz')}), J = {d['j_write_a_per_m2']:.4g} A/m^2 "
+        f"(I = {_fmt(d['i_write_a'], 1e3, 'mA')}), simulated {_fmt(d['duration_s'], 1e9, 'ns')} "
+        f"with the ngspice {r['backend']} backend.",
+        "",
+        "| quantity | value |",
+        "|---|---|",
+        f"| spikes | {r['n_spikes']} |",
+        f"| first-spike latency | {_fmt(r['first_spike_latency_s'], 1e9, 'ns')} |",
+        f"| spike width (= refractory time) | {_fmt(r['spike_width_s'], 1e9, 'ns')} |",
+        f"| spike rate | {_fmt(r['spike_rate_hz'], 1e-6, 'MHz')} |",
+        f"| max spike-time error vs scipy reference | {_fmt(r['max_spike_time_error_s'], 1e12, 'ps')} "
+        f"({r['n_spikes_compared']} spikes) |",
+        f"| energy per spike | {_fmt(r['energy_per_spike_j'], 1e12, 'pJ')} |",
+        f"| energy, whole run | {_fmt(r['energy_total_j'], 1e12, 'pJ')} |",
+        "",
+        "## Energy per spike by component (energy drawn from each supply)",
+        "",
+        "| component | energy | share |",
+        "|---|---|---|",
+    ]
+    for term in r["dominant_energy_terms"]:
+        lines.append(
+            f"| {term['component']} | {_fmt(term['energy_j'], 1e12, 'pJ')} | {term['fraction'] * 100:.1f} % |"
+        )
+    ro = r["readout"]
+    lines += [
+        "",
+        "## MTJ read-out (paper 001 Eq. 2-3, with bias-dependent TMR)",
+        "",
+        "| state | R_MTJ | V_out |",
+        "|---|---|---|",
+        f"| rest | {ro['r_rest_ohm']:.1f} ohm | {ro['v_out_rest_v'] * 1e3:.2f} mV |",
+        f"| threshold | {ro['r_threshold_ohm']:.1f} ohm | {ro['v_out_threshold_v'] * 1e3:.2f} mV |",
+        f"| full | {ro['r_full_ohm']:.1f} ohm | {ro['v_out_full_v'] * 1e3:.2f} mV |",
+        "",
+        f"Comparator thresholds: V_hi = {ro['v_th_hi_v'] * 1e3:.3f} mV, "
+        f"V_lo = {ro['v_th_lo_v'] * 1e3:.3f} mV.",
+        "",
+        "## Checks",
+        "",
+        f"- write driver minimum headroom: {r['checks']['write_driver_min_headroom_v']:.3f} V",
+        "- reset NMOS minimum saturation margin: "
+        + (
+            "n/a"
+            if r["checks"]["reset_nmos_min_saturation_margin_v"] is None
+            else f"{r['checks']['reset_nmos_min_saturation_margin_v']:.3f} V"
+        ),
+        "",
+        "Files: " + ", ".join(f"`{v}`" for v in r.get("files", {}).values()),
+        "",
+    ]
+    return "\n".join(lines)

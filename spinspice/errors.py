@@ -1,0 +1,91 @@
+"""One error hierarchy for the whole package.
+
+Every error a user can meet derives from :class:`SpinspiceError`.  Messages
+say what went wrong *and* what to do about it; the CLI prints ``str(err)`` as
+its one-line cause.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+__all__ = [
+    "CheckpointError",
+    "DataError",
+    "ModelParameterError",
+    "NetlistError",
+    "RawFileError",
+    "SimulationError",
+    "SimulatorNotFoundError",
+    "SpinspiceError",
+    "UnitError",
+    "did_you_mean",
+]
+
+
+class SpinspiceError(Exception):
+    """Base class of every error raised on purpose by spinspice."""
+
+
+class ModelParameterError(SpinspiceError, ValueError):
+    """A parameter is unknown, malformed or outside its physical range."""
+
+
+class UnitError(ModelParameterError):
+    """A value could not be parsed as a number with an SI prefix/unit."""
+
+
+class NetlistError(SpinspiceError):
+    """A circuit cannot be written as a netlist (bad name, unsupported feature)."""
+
+
+class SimulatorNotFoundError(SpinspiceError):
+    """ngspice (executable or shared library) is not installed."""
+
+
+class SimulationError(SpinspiceError):
+    """ngspice failed; carries the netlist path and the last log lines."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        netlist_path: str | Path | None = None,
+        log_tail: Iterable[str] = (),
+        attempts: Iterable[str] = (),
+    ) -> None:
+        self.netlist_path = None if netlist_path is None else Path(netlist_path)
+        self.log_tail = [line.rstrip() for line in log_tail if line.strip()][-20:]
+        self.attempts = list(attempts)
+        super().__init__(message)
+
+    def __str__(self) -> str:  # one line for the CLI, details on .log_tail
+        msg = super().__str__()
+        parts = [msg]
+        if self.netlist_path is not None:
+            parts.append(f"netlist: {self.netlist_path}")
+        if self.attempts:
+            parts.append("tried: " + ", ".join(self.attempts))
+        if self.log_tail:
+            parts.append("ngspice said: " + " | ".join(self.log_tail[-3:]))
+        return "; ".join(parts)
+
+
+class RawFileError(SpinspiceError):
+    """A SPICE raw file is missing, truncated or corrupt."""
+
+
+class CheckpointError(SpinspiceError):
+    """A checkpoint is missing, corrupt, tampered with or from another version."""
+
+
+class DataError(SpinspiceError):
+    """A data set or trace file is missing or malformed."""
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,105 @@
+"""Atomic file output: a result is either complete on disk or absent.
+
+Writers build the content in a temporary file in the destination folder and
+``os.replace`` it into place, so a crash (or Ctrl-C) never leaves a half
+written report.  :func:`staged_output` does the same for a whole folder of
+results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "staged_output",
+    "to_jsonable",
+]
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` atomically."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy scalars/arrays, paths and tuples into JSON types."""
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy is a hard dependency
+        np = None  # type: ignore[assignment]
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    if np is not None:
+        if isinstance(obj, np.ndarray):
+            return to_jsonable(obj.tolist())
+        if isinstance(obj, np.generic):
+            return obj.item()
+    if isinstance(obj, float) and obj != obj:  # NaN -> null, JSON has no NaN
+        return None
+    return obj
+
+
+def atomic_write_json(path: str | Path, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON atomically (NaN becomes ``null``)."""
+    text = json.dumps(to_jsonable(obj), indent=2, sort_keys=False, allow_nan=False)
+    return atomic_write_text(path, text + "\n")
+
+
+@contextlib.contextmanager
+def staged_output(out_dir: str | Path) -> Iterator[Path]:
+    """Stage a folder of results and publish it only if the block succeeds.
+
+    Yields a temporary folder next to ``out_dir``.  On success every file in it
+    is moved into ``out_dir`` (created if needed) with ``os.replace``; files
+    already in ``out_dir`` that the block did not produce are kept.  On any
+    exception the staging folder is deleted and ``out_dir`` is not touched.
+    """
+    out_dir = Path(out_dir)
+    parent = out_dir.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=parent))
+    try:
+        yield stage
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for src in sorted(stage.rglob("*")):
+            if src.is_dir():
+                continue
+            dst = out_dir / src.relative_to(stage)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if dst.is_dir():
+                shutil.rmtree(dst)
+            os.replace(src, dst)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

@@ -1,0 +1,177 @@
+"""The command line as a new user meets it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from spinspice.cli import main
+
+REQUIRED = [
+    "spike_times_s",
+    "first_spike_latency_s",
+    "energy_per_spike_j",
+    "energy_per_spike_breakdown_j",
+    "reference_spike_times_s",
+    "max_spike_time_error_s",
+]
+
+
+def _run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.ngspice
+def test_neuron_json_report(tmp_path, capsys) -> None:
+    out_dir = tmp_path / "run"
+    code, out, err = _run(capsys, "neuron", "--json", "--out", str(out_dir), "--duration", "60n")
+    assert code == 0, err
+    report = json.loads(out)
+    for key in REQUIRED:
+        assert key in report, key
+    assert report["n_spikes"] >= 2
+    assert report["max_spike_time_error_s"] < 0.1e-9
+    assert set(report["energy_per_spike_breakdown_j"]) >= {"write_driver", "reset_driver"}
+    for name in ("netlist.cir", "report.json", "report.md", "neuron.png", "waveforms.npz"):
+        assert (out_dir / name).is_file(), name
+    assert json.loads((out_dir / "report.json").read_text())["spike_times_s"] == report["spike_times_s"]
+    # the written netlist runs in plain ngspice
+    proc = subprocess.run(
+        [shutil.which("ngspice"), "-b", str(out_dir / "netlist.cir")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.ngspice
+def test_neuron_batch_backend_and_params(tmp_path, capsys) -> None:
+    code, out, err = _run(
+        capsys,
+        "neuron",
+        "--json",
+        "--backend",
+        "batch",
+        "--out",
+        str(tmp_path / "b"),
+        "--duration",
+        "40n",
+        "--param",
+        "j_reset_a_per_m2=5e11",
+        "-p",
+        "tau_comp_s=30p",
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["backend"] == "batch"
+    assert report["params"]["j_reset_a_per_m2"] == 5e11
+    assert report["params"]["tau_comp_s"] == pytest.approx(30e-12)
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--param", "r_read_ohm=-5"], ["r_read_ohm", "(0, inf)"]),
+        (["--param", "m_th=1.5"], ["m_th", "(-1, 1)"]),
+        (["--t-on", "0"], ["t_on", "(0, inf)"]),
+        (["--t-on", "-1n"], ["t_on", "(0, inf)"]),
+        (["--param", "alpha_per_s=abc"], ["alpha_per_s", "abc"]),
+        (["--param", "alpha=1"], ["alpha", "did you mean 'alpha_per_s'"]),
+        (["--param", "novalue"], ["NAME=VALUE"]),
+        (["--duration", "-5n"], ["duration"]),
+        (["--model", "nope"], ["unknown model"]),
+        (["--backend", "nope"], ["unknown backend"]),
+        (["--sweep-t-off", "1n", "--sweep-j-write", "1e11"], ["not both"]),
+    ],
+)
+def test_bad_input_gives_one_line_and_no_output(tmp_path, capsys, args, needles) -> None:
+    out_dir = tmp_path / "never"
+    code, _, err = _run(capsys, "neuron", "--out", str(out_dir), *args)
+    assert code != 0
+    lines = [ln for ln in err.strip().splitlines() if ln]
+    assert len(lines) == 1 and lines[0].startswith("spinspice: error:"), err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0]
+    assert not out_dir.exists()
+    assert not list(tmp_path.glob(".never.staging-*")), "staging folder left behind"
+
+
+def test_usage_error_exit_status(capsys) -> None:
+    code, _, err = _run(capsys, "neuron", "--no-such-option")
+    assert code == 2 and "no-such-option" in err.lower().replace("_", "-")
+
+
+def test_models_lists_dw_lif_with_parameter_metadata(capsys) -> None:
+    code, out, _ = _run(capsys, "models", "--json")
+    assert code == 0
+    listing = json.loads(out)
+    names = [m["name"] for m in listing["models"]]
+    assert "dw-lif" in names
+    dw = next(m for m in listing["models"] if m["name"] == "dw-lif")
+    alpha = next(p for p in dw["parameters"] if p["name"] == "alpha_per_s")
+    assert alpha["default"] == -1.549 and "Eq. 4" in alpha["source"] and alpha["unit"] == "1/s"
+    assert any(p["name"] == "v_dd_write_v" for p in listing["circuit_parameters"])
+
+
+@pytest.mark.ngspice
+def test_sweeps_write_plots(tmp_path, capsys) -> None:
+    code, out, err = _run(
+        capsys,
+        "neuron",
+        "--json",
+        "--sweep-t-off",
+        "1n,3n",
+        "--duration",
+        "60n",
+        "--out",
+        str(tmp_path / "s"),
+    )
+    assert code == 0, err
+    rep = json.loads(out)
+    lat = [p["first_spike_latency_s"] for p in rep["points"]]
+    assert lat[0] < lat[1]  # lower input frequency: later first spike (Fig. 6c-d)
+    assert (tmp_path / "s" / "sweep.png").is_file() and (tmp_path / "s" / "sweep.json").is_file()
+    code, out, err = _run(
+        capsys,
+        "neuron",
+        "--json",
+        "--sweep-j-write",
+        "0.8e11,1.3e11",
+        "--duration",
+        "80n",
+        "--out",
+        str(tmp_path / "j"),
+        "--no-reference",
+    )
+    assert code == 0, err
+    rates = [p["spike_rate_hz"] for p in json.loads(out)["points"]]
+    assert rates[1] > rates[0]  # more current, faster firing (Fig. 7b/e)
+
+
+@pytest.mark.ngspice
+def test_console_script_and_demo(tmp_path) -> None:
+    exe = shutil.which("spinspice") or str(__import__("pathlib").Path(sys.executable).parent / "spinspice")
+    proc = subprocess.run(
+        [exe, "demo", "--out", str(tmp_path / "demo")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "report:" in proc.stdout
+    assert (tmp_path / "demo" / "report.md").is_file()
+
+
+def test_version(capsys) -> None:
+    code, out, _ = _run(capsys, "--version")
+    assert code == 0 and out.startswith("spinspice ")
