@@ -1,0 +1,1 @@
+"""Everything that runs a simulator or touches disk: backends, reference, metrics, reports."""
