@@ -170,6 +170,16 @@ class MosfetModel:
         if self.lambda_per_v < 0:
             raise ModelParameterError(f"MOSFET model {self.name}: lambda must be >= 0")
 
+    def overdrive_v(self, vgs_v: float) -> float:
+        """|V_GS| - V_TO, or an error saying the gate drive cannot turn the FET on."""
+        vov = abs(vgs_v) - self.vto_v
+        if vov <= 0:
+            raise ModelParameterError(
+                f"MOSFET model {self.name}: gate drive {vgs_v:g} V does not exceed "
+                f"V_TO = {self.vto_v:g} V; raise the supply or lower vto"
+            )
+        return vov
+
     def saturation_current_a(self, w_m: float, l_m: float, vgs_v: float) -> float:
         """Drain current in saturation for gate drive ``vgs_v`` (magnitude), V_DS term excluded."""
         vov = abs(vgs_v) - self.vto_v
@@ -177,22 +187,11 @@ class MosfetModel:
 
     def width_for_on_resistance(self, r_ohm: float, l_m: float, vgs_v: float) -> float:
         """Width whose small-V_DS channel resistance is ``r_ohm`` at gate drive ``vgs_v``."""
-        vov = abs(vgs_v) - self.vto_v
-        if vov <= 0:
-            raise ModelParameterError(
-                f"MOSFET model {self.name}: gate drive {vgs_v:g} V does not exceed "
-                f"V_TO = {self.vto_v:g} V; raise the supply or lower vto"
-            )
-        return l_m / (self.kp_a_per_v2 * vov * r_ohm)
+        return l_m / (self.kp_a_per_v2 * self.overdrive_v(vgs_v) * r_ohm)
 
     def width_for_current(self, i_a: float, l_m: float, vgs_v: float) -> float:
         """Width that gives saturation current ``i_a`` at gate drive ``vgs_v``."""
-        vov = abs(vgs_v) - self.vto_v
-        if vov <= 0:
-            raise ModelParameterError(
-                f"MOSFET model {self.name}: gate drive {vgs_v:g} V does not exceed "
-                f"V_TO = {self.vto_v:g} V; raise the supply or lower vto"
-            )
+        vov = self.overdrive_v(vgs_v)
         return 2.0 * i_a * l_m / (self.kp_a_per_v2 * vov * vov)
 
     def triode_vds_for_current(self, i_a: float, w_m: float, l_m: float, vgs_v: float) -> float:

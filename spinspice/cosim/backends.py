@@ -331,6 +331,12 @@ class SharedBackend:
         with _SHARED_LOCK:
             ng = self._instance()
             lib, ffi = ng._ngspice_shared, ng._ffi
+
+            def fail(message: str) -> SimulationError:
+                log = list(ng.log)
+                _cleanup(ng)
+                return SimulationError(message, netlist_path=shown, log_tail=log)
+
             ng.log = []
             _command(ng, "destroy all")
             lines = [ln for ln in text.splitlines() if ln.strip()] + [""]
@@ -339,13 +345,7 @@ class SharedBackend:
             rc = lib.ngSpice_Circ(ffi.new("char *[]", keep))
             errors = _errors(ng.log)
             if rc or errors:
-                log = list(ng.log)
-                _cleanup(ng)
-                raise SimulationError(
-                    f"ngspice rejected the netlist ({errors[0].strip() if errors else f'rc {rc}'})",
-                    netlist_path=shown,
-                    log_tail=log,
-                )
+                raise fail(f"ngspice rejected the netlist ({errors[0].strip() if errors else f'rc {rc}'})")
             if timeout_s is None:
                 _command(ng, "run")
             else:
@@ -356,22 +356,13 @@ class SharedBackend:
                         _command(ng, "bg_halt")
                         while lib.ngSpice_running():
                             time.sleep(0.001)
-                        log = list(ng.log)
-                        _cleanup(ng)
-                        raise SimulationError(
-                            f"ngspice did not finish within {timeout_s:g} s",
-                            netlist_path=shown,
-                            log_tail=log,
-                        )
+                        raise fail(f"ngspice did not finish within {timeout_s:g} s")
                     time.sleep(0.001)
             wall = time.perf_counter() - t0
             log = list(ng.log)
             errors = _errors(log)
             if errors:
-                _cleanup(ng)
-                raise SimulationError(
-                    f"ngspice failed ({errors[0].strip()})", netlist_path=shown, log_tail=log
-                )
+                raise fail(f"ngspice failed ({errors[0].strip()})")
             try:
                 data = _current_plot(ng)
             finally:

@@ -30,6 +30,7 @@ from spinspice.units import format_float
 
 __all__ = [
     "PORTABLE_FUNCTIONS",
+    "SIMULATOR_FUNCTIONS",
     "Equation",
     "ExprPrinter",
     "PythonPrinter",
@@ -273,6 +274,16 @@ class ExprPrinter(StrPrinter):
 
     def _print_sqrt(self, expr: sp.Expr) -> str:  # pragma: no cover - sympy uses Pow
         return f"{self.functions['sqrt']}({self._print(expr.args[0])})"
+
+
+#: function names shared by ngspice B-sources and Verilog-A (natural log is ``ln``)
+SIMULATOR_FUNCTIONS: dict[str, str] = {
+    "exp": "exp",
+    "log": "ln",
+    "sqrt": "sqrt",
+    "tanh": "tanh",
+    "Abs": "abs",
+}
 
 
 class PythonPrinter(ExprPrinter):

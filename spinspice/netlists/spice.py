@@ -35,7 +35,7 @@ from spinspice.circuits.core import (
     VoltageSource,
 )
 from spinspice.errors import NetlistError
-from spinspice.models.expr import ExprPrinter
+from spinspice.models.expr import SIMULATOR_FUNCTIONS, ExprPrinter
 from spinspice.netlists.names import comment_lines, sanitize_identifier
 from spinspice.units import format_float, format_si
 
@@ -67,13 +67,7 @@ WRAP = 100
 class NgspicePrinter(ExprPrinter):
     """B-source expression syntax of ngspice."""
 
-    functions: ClassVar[dict[str, str]] = {
-        "exp": "exp",
-        "log": "ln",
-        "sqrt": "sqrt",
-        "tanh": "tanh",
-        "Abs": "abs",
-    }
+    functions: ClassVar[dict[str, str]] = SIMULATOR_FUNCTIONS
     pow_template = "pwr({base}, {exp})"
 
     def voltage(self, p: str, n: str | None) -> str:

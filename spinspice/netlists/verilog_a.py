@@ -14,7 +14,7 @@ import sympy as sp
 
 from spinspice import __version__
 from spinspice.models.compact import CompactModel
-from spinspice.models.expr import ExprPrinter
+from spinspice.models.expr import SIMULATOR_FUNCTIONS, ExprPrinter
 from spinspice.netlists.names import comment_lines, sanitize_identifier
 from spinspice.units import format_float
 
@@ -24,13 +24,7 @@ __all__ = ["VerilogAPrinter", "format_verilog_a", "write_verilog_a"]
 class VerilogAPrinter(ExprPrinter):
     """Verilog-A (OpenVAF subset) expression syntax."""
 
-    functions: ClassVar[dict[str, str]] = {
-        "exp": "exp",
-        "log": "ln",
-        "sqrt": "sqrt",
-        "tanh": "tanh",
-        "Abs": "abs",
-    }
+    functions: ClassVar[dict[str, str]] = SIMULATOR_FUNCTIONS
     pow_template = "pow({base}, {exp})"
 
     def voltage(self, p: str, n: str | None) -> str:
