@@ -65,6 +65,10 @@ def test_cell_design_checks() -> None:
     cell = NeuronCellParams().with_text({"v_dd_reset_v": "0.42"})
     with pytest.raises(ModelParameterError, match="cannot carry the reset current"):
         cell.check()
+    # a reset rail above the logic rail + |V_TO,p| keeps the return PMOS permanently on
+    cell = NeuronCellParams().with_text({"v_dd_reset_v": "1.5"})
+    with pytest.raises(ModelParameterError, match="could never turn off"):
+        cell.check()
     # a weak write supply cannot keep the current-source driver in compliance
     cell = NeuronCellParams().with_text({"v_dd_write_v": "0.2"})
     with pytest.raises(ModelParameterError, match="compliance"):

@@ -235,6 +235,14 @@ class NeuronCellParams:
 
     def check(self, i_write_a: float | None = None) -> None:
         """Raise :class:`ModelParameterError` if the cell cannot work as designed."""
+        # the return-driver PMOS is gated from the comparator rail: it must be able to turn off
+        if self.drivers.v_dd_reset_v - self.comparator.v_dd_comp_v >= self.cmos.vto_p_v:
+            raise ModelParameterError(
+                f"v_dd_reset_v = {self.drivers.v_dd_reset_v:g} V exceeds v_dd_comp_v + vto_p_v = "
+                f"{self.comparator.v_dd_comp_v + self.cmos.vto_p_v:g} V: the return-driver PMOS, gated "
+                "from the comparator supply, could never turn off; raise v_dd_comp_v or lower "
+                "v_dd_reset_v"
+            )
         op = self.reset_operating_point()
         if op["margin_v"] < 0:
             need = self.drivers.v_dd_reset_v - op["margin_v"]
