@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from spinspice.circuits.cell import NeuronCellParams, get_preset
+from spinspice.circuits.cell import DWLIFCell, get_preset
 from spinspice.cosim.backends import ngspice_version
 from spinspice.cosim.neuron import run_neuron
 from spinspice.io import atomic_write_text
@@ -137,7 +137,7 @@ def comparison_table(m: dict[str, object]) -> list[str]:
 def param_tables() -> list[str]:
     lines: list[str] = []
     seen: set[str] = set()
-    groups = NeuronCellParams().groups()
+    groups = DWLIFCell().groups()
     for spec in MODELS.values():
         for ps in spec.param_sets:
             if ps.__name__ in seen:

@@ -110,10 +110,10 @@ def models(
     seed: SeedOpt = 0,
 ) -> None:
     """List the device models and every parameter (name, unit, default, range, source)."""
-    from spinspice.circuits.cell import NeuronCellParams
+    from spinspice.circuits.neurons import NEURON_CELLS
     from spinspice.models.registry import MODELS
 
-    cell_groups = NeuronCellParams().groups()
+    cell_groups = NEURON_CELLS["dw-lif"].presets["paper-001"].groups()
     listing = []
     for spec in MODELS.values():
         params = []
@@ -173,15 +173,58 @@ def models(
 
 
 # -- neuron ------------------------------------------------------------------------
+def _drive_from_options(
+    cell: Any,
+    t_on: str | None,
+    t_off: str | None,
+    j_write: str | None,
+    i_write: str | None,
+    t_edge: str | None,
+) -> Any:
+    """The model's default drive with the user's overrides applied."""
+    changes: dict[str, float] = {}
+    if t_on is not None:
+        changes["t_on_s"] = parse_value(t_on, "s", name="t_on")
+    if t_off is not None:
+        changes["t_off_s"] = parse_value(t_off, "s", name="t_off")
+    if t_edge is not None:
+        changes["t_edge_s"] = parse_value(t_edge, "s", name="t_edge")
+    if j_write is not None and i_write is not None:
+        raise ModelParameterError("give --j-write or --i-write, not both")
+    if j_write is not None:
+        if cell.drive_quantity != "j":
+            raise ModelParameterError(
+                f"model {cell.model} is driven by a current: use --i-write (A), not --j-write"
+            )
+        changes["amplitude"] = parse_value(j_write, "A/m^2", name="j_write")
+    if i_write is not None:
+        if cell.drive_quantity != "i":
+            raise ModelParameterError(
+                f"model {cell.model} is driven by a current density: use --j-write (A/m^2), not --i-write"
+            )
+        changes["amplitude"] = parse_value(i_write, "A", name="i_write")
+    drive = cell.default_drive()
+    if "t_on_s" in changes and "t_edge_s" not in changes:
+        changes["t_edge_s"] = min(drive.t_edge_s, changes["t_on_s"] / 10)
+    return drive.replace(**changes)
+
+
 @app.command()
 def neuron(
     model: Annotated[str, typer.Option(help="device model (see `spinspice models`)")] = "dw-lif",
-    preset: Annotated[str, typer.Option(help="documented parameter set")] = "paper-001",
-    t_on: Annotated[str, typer.Option("--t-on", help="write pulse ON time")] = "1n",
-    t_off: Annotated[str, typer.Option("--t-off", help="OFF time between pulses")] = "1n",
-    j_write: Annotated[str, typer.Option("--j-write", help="write current density, A/m^2")] = "1e11",
-    t_edge: Annotated[str, typer.Option("--t-edge", help="pulse rise/fall time")] = "10p",
-    duration: Annotated[str, typer.Option("--duration", help="simulated time")] = "120n",
+    preset: Annotated[
+        str | None, typer.Option(help="documented parameter set (default: the model's first)")
+    ] = None,
+    t_on: Annotated[str | None, typer.Option("--t-on", help="write pulse ON time (default: model's)")] = None,
+    t_off: Annotated[str | None, typer.Option("--t-off", help="OFF time between pulses")] = None,
+    j_write: Annotated[str | None, typer.Option("--j-write", help="write current density, A/m^2")] = None,
+    i_write: Annotated[
+        str | None, typer.Option("--i-write", help="write current, A (current-driven models)")
+    ] = None,
+    t_edge: Annotated[str | None, typer.Option("--t-edge", help="pulse rise/fall time")] = None,
+    duration: Annotated[
+        str | None, typer.Option("--duration", help="simulated time (default: model's)")
+    ] = None,
     param: ParamOpt = None,
     backend: Annotated[str, typer.Option(help="shared (in-process) or batch (ngspice -b)")] = "shared",
     sweep_t_off: Annotated[
@@ -190,6 +233,9 @@ def neuron(
     sweep_j_write: Annotated[
         str | None, typer.Option("--sweep-j-write", help="comma list of J values: rate vs current")
     ] = None,
+    sweep_i_write: Annotated[
+        str | None, typer.Option("--sweep-i-write", help="comma list of currents (current-driven models)")
+    ] = None,
     no_reference: Annotated[bool, typer.Option("--no-reference", help="skip the scipy reference")] = False,
     timeout: Annotated[float | None, typer.Option(help="per-simulation timeout, s")] = None,
     out: OutOpt = Path("results/neuron"),
@@ -197,41 +243,47 @@ def neuron(
     seed: SeedOpt = 0,
 ) -> None:
     """Simulate one neuron cell driven by write pulses; netlist, waveforms, plot, report."""
-    from spinspice.circuits.cell import get_preset
+    from spinspice.circuits.neurons import get_cell
     from spinspice.models.registry import get_model
-    from spinspice.models.waveforms import PulseTrain
 
     _seed(seed)
-    spec = get_model(model)
-    if model != "dw-lif":
-        raise ModelParameterError(
-            f"model {model!r} ({spec.title}) has no neuron cell yet; use --model dw-lif"
-        )
-    cell = get_preset(preset).with_text(parse_params(param))
-    drive = PulseTrain(
-        t_on_s=parse_value(t_on, "s", name="t_on"),
-        t_off_s=parse_value(t_off, "s", name="t_off"),
-        amplitude=parse_value(j_write, "A/m^2", name="j_write"),
-        t_edge_s=parse_value(t_edge, "s", name="t_edge"),
+    get_model(model)
+    cell, preset_name = get_cell(model, preset)
+    cell = cell.with_text(parse_params(param))
+    drive = _drive_from_options(cell, t_on, t_off, j_write, i_write, t_edge)
+    duration_s = (
+        parse_value(duration, "s", name="duration")
+        if duration is not None
+        else cell.default_duration_s(drive)
     )
-    duration_s = parse_value(duration, "s", name="duration")
     if not duration_s > 0:
         raise ModelParameterError(f"duration = {duration_s:g} s is outside its allowed range (0, inf) s")
-    if sweep_t_off and sweep_j_write:
-        raise ModelParameterError("give --sweep-t-off or --sweep-j-write, not both")
-    common = dict(backend=backend, reference=not no_reference, model=model, preset=preset, timeout_s=timeout)
-    if sweep_t_off or sweep_j_write:
+    sweeps = {k: v for k, v in (("t_off_s", sweep_t_off), ("j", sweep_j_write), ("i", sweep_i_write)) if v}
+    if len(sweeps) > 1:
+        raise ModelParameterError("give one of --sweep-t-off, --sweep-j-write, --sweep-i-write, not both")
+    common = dict(
+        backend=backend, reference=not no_reference, preset=preset_name, timeout_s=timeout, seed=seed
+    )
+    if sweeps:
         from spinspice.cosim.neuron_sweep import run_neuron_sweep
 
-        name = "t_off_s" if sweep_t_off else "j_write_a_per_m2"
-        values = (
-            parse_list(sweep_t_off, "s", "--sweep-t-off")
-            if sweep_t_off
-            else parse_list(sweep_j_write or "", "A/m^2", "--sweep-j-write")
-        )
+        ((kind, text),) = sweeps.items()
+        if kind == "t_off_s":
+            name, values = "t_off_s", parse_list(text, "s", "--sweep-t-off")
+        else:
+            _drive_from_options(
+                cell,
+                None,
+                None,
+                text.split(",")[0] if kind == "j" else None,
+                text.split(",")[0] if kind == "i" else None,
+                None,
+            )
+            unit = "A/m^2" if kind == "j" else "A"
+            name, values = "amplitude", parse_list(text, unit, f"--sweep-{kind}-write")
         with staged_output(out) as stage, _progress() as progress:
             report = run_neuron_sweep(
-                cell, drive, duration_s, name, values, stage, progress=progress, seed=seed, **common
+                cell, drive, duration_s, name, values, stage, progress=progress, **common
             )
         summary = (
             "\n".join(
@@ -242,7 +294,7 @@ def neuron(
                     else f"{p['first_spike_latency_s'] * 1e9:.3f} ns"
                 )
                 + ", rate "
-                + ("n/a" if p["spike_rate_hz"] is None else f"{p['spike_rate_hz'] / 1e6:.2f} MHz")
+                + ("n/a" if p["spike_rate_hz"] is None else f"{p['spike_rate_hz'] / 1e6:.4g} MHz")
                 for p in report["points"]
             )
             + f"\nreport: {out / 'sweep.json'}"
@@ -256,10 +308,7 @@ def neuron(
     with staged_output(out) as stage:
         result = run_neuron(cell, drive, duration_s, netlist_path=out / "netlist.cir", **common)
         report = write_neuron_outputs(result, stage)
-        report["seed"] = seed
-        atomic_write_json(stage / "report.json", report)
-    summary = _neuron_summary(report, out)
-    _emit(report, json_out, summary)
+    _emit(report, json_out, _neuron_summary(report, out))
 
 
 def _neuron_summary(r: dict[str, Any], out: Path) -> str:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spinspice.circuits.cell import NeuronCellParams, dwlif_cell, neuron_testbench
+from spinspice.circuits.cell import DWLIFCell, dwlif_cell, neuron_testbench
 from spinspice.circuits.cmos import CmosParams
 from spinspice.circuits.comparator import ComparatorParams
 from spinspice.circuits.core import GENERATORS, Instance, Subckt, get_generator
@@ -25,7 +25,7 @@ GENERATOR_ARGS = {
     "mtj_read": lambda: (MTJParams(),),
     "dwlif_device": lambda: (DWLIFParams(), MTJParams()),
     "comparator": lambda: (ComparatorParams(), CmosParams(), 0.066, 0.055),
-    "dwlif_cell": lambda: (NeuronCellParams(),),
+    "dwlif_cell": lambda: (DWLIFCell(),),
 }
 
 
@@ -50,10 +50,10 @@ def test_subckt_name_changes_with_parameters() -> None:
 
 def test_testbench_text_is_deterministic_across_processes() -> None:
     code = (
-        "from spinspice.circuits.cell import NeuronCellParams, neuron_testbench\n"
+        "from spinspice.circuits.cell import DWLIFCell, neuron_testbench\n"
         "from spinspice.models.waveforms import PulseTrain\n"
         "from spinspice.netlists.spice import format_testbench\n"
-        "print(format_testbench(neuron_testbench(NeuronCellParams(), PulseTrain(), 1e-7)), end='')\n"
+        "print(format_testbench(neuron_testbench(DWLIFCell(), PulseTrain(), 1e-7)), end='')\n"
     )
     runs = [
         subprocess.run(
@@ -66,16 +66,16 @@ def test_testbench_text_is_deterministic_across_processes() -> None:
         for seed in ("1", "2")
     ]
     assert runs[0] == runs[1]
-    assert runs[0] == format_testbench(neuron_testbench(NeuronCellParams(), PulseTrain(), 1e-7))
+    assert runs[0] == format_testbench(neuron_testbench(DWLIFCell(), PulseTrain(), 1e-7))
 
 
 def test_cell_structure() -> None:
-    cell = dwlif_cell(NeuronCellParams())
+    cell = dwlif_cell(DWLIFCell())
     kinds = {type(e).__name__ for e in cell.elements}
     assert {"Mosfet", "Instance", "Resistor", "VoltageSource", "Capacitor"} <= kinds
     subs = {e.name: e.subckt.name for e in cell.elements if isinstance(e, Instance)}
     assert set(subs) == {"dev", "cmp"}
-    text = format_testbench(neuron_testbench(NeuronCellParams(), PulseTrain(), 1e-7))
+    text = format_testbench(neuron_testbench(DWLIFCell(), PulseTrain(), 1e-7))
     assert ".control" not in text.lower() and "shell" not in text.lower()
     assert text.count(".subckt ") == 4 and text.count(".ends ") == 4
     assert text.rstrip().endswith(".end")

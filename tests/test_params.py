@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from spinspice.circuits.cell import NeuronCellParams
+from spinspice.circuits.cell import DWLIFCell
 from spinspice.errors import ModelParameterError
 from spinspice.models.dwlif import DWLIFParams
 from spinspice.models.mtj import MTJParams, ReadDividerParams
@@ -36,40 +36,40 @@ def test_cross_field_checks() -> None:
 
 
 def test_with_text_parses_units_and_suggests_names() -> None:
-    cell = NeuronCellParams().with_text({"r_read_ohm": "1k", "tau_comp_s": "30p"})
+    cell = DWLIFCell().with_text({"r_read_ohm": "1k", "tau_comp_s": "30p"})
     assert cell.divider.r_read_ohm == 1000.0
     assert cell.comparator.tau_comp_s == pytest.approx(30e-12)
     with pytest.raises(ModelParameterError, match="did you mean 'r_read_ohm'"):
-        NeuronCellParams().with_text({"r_reed_ohm": "1k"})
+        DWLIFCell().with_text({"r_reed_ohm": "1k"})
     with pytest.raises(ModelParameterError, match="alpha_per_s"):
-        NeuronCellParams().with_text({"alpha_per_s": "abc"})
+        DWLIFCell().with_text({"alpha_per_s": "abc"})
 
 
 def test_bool_parameters() -> None:
-    cell = NeuronCellParams().with_text({"bias_dependence": "false"})
+    cell = DWLIFCell().with_text({"bias_dependence": "false"})
     assert cell.mtj.bias_dependence is False
     with pytest.raises(ModelParameterError):
-        NeuronCellParams().with_text({"bias_dependence": "maybe"})
+        DWLIFCell().with_text({"bias_dependence": "maybe"})
 
 
 def test_every_parameter_is_documented() -> None:
-    for _group, info in NeuronCellParams().param_info():
+    for _group, info in DWLIFCell().param_info():
         assert info.unit and info.desc and info.source, info.name
 
 
 def test_cell_design_checks() -> None:
     # a reset supply too low leaves the reset NMOS out of saturation
-    cell = NeuronCellParams().with_text({"v_dd_reset_v": "0.55"})
+    cell = DWLIFCell().with_text({"v_dd_reset_v": "0.55"})
     with pytest.raises(ModelParameterError, match=r"saturation.*v_dd_reset_v"):
         cell.check()
-    cell = NeuronCellParams().with_text({"v_dd_reset_v": "0.42"})
+    cell = DWLIFCell().with_text({"v_dd_reset_v": "0.42"})
     with pytest.raises(ModelParameterError, match="cannot carry the reset current"):
         cell.check()
     # a reset rail above the logic rail + |V_TO,p| keeps the return PMOS permanently on
-    cell = NeuronCellParams().with_text({"v_dd_reset_v": "1.5"})
+    cell = DWLIFCell().with_text({"v_dd_reset_v": "1.5"})
     with pytest.raises(ModelParameterError, match="could never turn off"):
         cell.check()
     # a weak write supply cannot keep the current-source driver in compliance
-    cell = NeuronCellParams().with_text({"v_dd_write_v": "0.2"})
+    cell = DWLIFCell().with_text({"v_dd_write_v": "0.2"})
     with pytest.raises(ModelParameterError, match="compliance"):
         cell.check(i_write_a=cell.device.current_a(1e11))

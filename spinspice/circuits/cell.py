@@ -24,21 +24,25 @@ Topology (``docs/netlists.md`` has the schematic)::
   width and refractory time are therefore set by the circuit.
 
 The reset NMOS is sized so that its saturation current at V_GS = V_dd_comp
-equals ``j_reset * area``; :meth:`NeuronCellParams.check` verifies that it
+equals ``j_reset * area``; :meth:`DWLIFCell.check` verifies that it
 stays saturated and that the write driver keeps its compliance headroom.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
+import numpy as np
+
+from spinspice.circuits.cellbase import CellDynamics, CellParams, Stimulus
 from spinspice.circuits.cmos import CmosParams
-from spinspice.circuits.comparator import ComparatorParams, comparator
+from spinspice.circuits.comparator import ComparatorParams, comparator, schmitt_params
 from spinspice.circuits.core import (
     Capacitor,
     CurrentSource,
+    Element,
     Instance,
     Mosfet,
     Probe,
@@ -53,21 +57,27 @@ from spinspice.circuits.core import (
 )
 from spinspice.circuits.devices import dwlif_device
 from spinspice.errors import ModelParameterError, did_you_mean
-from spinspice.models.dwlif import DWLIFParams
-from spinspice.models.mtj import MTJParams, ReadDividerParams, divider_vout
-from spinspice.models.params import ParamInfo, ParamSet, param
+from spinspice.models.dwlif import DWLIF_RHS, DWLIFParams
+from spinspice.models.mtj import (
+    MTJParams,
+    ReadDividerParams,
+    divider_vout,
+    mtj_resistance,
+    resistance_equation,
+)
+from spinspice.models.params import ParamSet, param
 from spinspice.models.waveforms import PulseTrain
 
 __all__ = [
-    "PRESETS",
     "SUPPLY_COMPONENTS",
+    "DWLIFCell",
     "DriverParams",
-    "NeuronCellParams",
     "default_max_step_s",
     "dwlif_cell",
     "get_preset",
     "neuron_testbench",
     "pulse_source",
+    "supply_probes",
 ]
 
 
@@ -125,16 +135,16 @@ SUPPLY_COMPONENTS: dict[str, str] = {
     "dd_r": "reset_driver",
     "dd_c": "comparator",
     "read": "read_divider",
+    "dd_fl": "field_line",
 }
 
 
 @dataclasses.dataclass(frozen=True)
-class NeuronCellParams:
-    """Every parameter of one neuron cell, grouped by part.
+class DWLIFCell(CellParams):
+    """Every parameter of one DW-LIF neuron cell, grouped by part (paper-001 defaults)."""
 
-    Names are unique across the groups, so users set any of them with a flat
-    ``--param name=value``.
-    """
+    model: ClassVar[str] = "dw-lif"
+    drive_quantity: ClassVar[str] = "j"
 
     device: DWLIFParams = dataclasses.field(default_factory=DWLIFParams)
     mtj: MTJParams = dataclasses.field(default_factory=MTJParams)
@@ -143,52 +153,22 @@ class NeuronCellParams:
     cmos: CmosParams = dataclasses.field(default_factory=CmosParams)
     drivers: DriverParams = dataclasses.field(default_factory=DriverParams)
 
-    def __post_init__(self) -> None:
-        seen: dict[str, str] = {}
-        for group, ps in self.groups().items():
-            for name in ps.param_names():
-                if name in seen:
-                    raise ModelParameterError(  # pragma: no cover - programming error
-                        f"parameter {name} defined in both {seen[name]} and {group}"
-                    )
-                seen[name] = group
+    # -- read-out ---------------------------------------------------------------
+    def readout_v(self, m: float) -> float:
+        """Comparator input for membrane state ``m``: the MTJ divider voltage (Eq. 3)."""
+        return float(divider_vout(m, self.mtj, self.divider))
 
-    def groups(self) -> dict[str, ParamSet]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-
-    def param_info(self) -> list[tuple[str, ParamInfo]]:
-        return [(g, i) for g, ps in self.groups().items() for i in ps.param_info()]
-
-    def values(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for ps in self.groups().values():
-            out.update(ps.values())
-        return out
-
-    def with_text(self, pairs: Mapping[str, Any]) -> NeuronCellParams:
-        """Apply flat ``name=value`` user settings (SI suffixes accepted)."""
-        owner = {name: g for g, ps in self.groups().items() for name in ps.param_names()}
-        per_group: dict[str, dict[str, Any]] = {}
-        for name, text in pairs.items():
-            if name not in owner:
-                raise ModelParameterError(
-                    f"unknown parameter {name!r}{did_you_mean(name, owner)}; `spinspice models` lists them"
-                )
-            per_group.setdefault(owner[name], {})[name] = text
-        changes = {g: getattr(self, g).with_text(kv) for g, kv in per_group.items()}
-        return dataclasses.replace(self, **changes)
-
-    # -- derived quantities --------------------------------------------------
     @property
     def v_th_hi_v(self) -> float:
-        """Comparator upper threshold: divider output at m = m_th."""
-        return float(divider_vout(self.device.m_th, self.mtj, self.divider))
+        """Comparator upper threshold: read-out at m = m_th."""
+        return self.readout_v(self.device.m_th)
 
     @property
     def v_th_lo_v(self) -> float:
-        """Comparator lower threshold: divider output at m = m_reset."""
-        return float(divider_vout(self.device.m_reset, self.mtj, self.divider))
+        """Comparator lower threshold: read-out at m = m_reset."""
+        return self.readout_v(self.device.m_reset)
 
+    # -- derived sizing -------------------------------------------------------------
     @property
     def i_reset_a(self) -> float:
         return self.device.current_a(self.device.j_reset_a_per_m2)
@@ -225,11 +205,9 @@ class NeuronCellParams:
     def write_headroom_v(self, i_write_a: float) -> float:
         """V_dd_write - V(win) while ``i_write_a`` flows (idle cell)."""
         l = self.cmos.l_fet_m
-        vgs_pass = self.comparator.v_dd_comp_v  # source near ground
-        v_pass = self.cmos.nmos.triode_vds_for_current(i_write_a, self.switch_width_m("n"), l, vgs_pass)
-        v_ret = self.cmos.nmos.triode_vds_for_current(
-            i_write_a, self.switch_width_m("n"), l, self.comparator.v_dd_comp_v
-        )
+        vgs = self.comparator.v_dd_comp_v  # switch sources sit near ground
+        v_pass = self.cmos.nmos.triode_vds_for_current(i_write_a, self.switch_width_m("n"), l, vgs)
+        v_ret = self.cmos.nmos.triode_vds_for_current(i_write_a, self.switch_width_m("n"), l, vgs)
         v_win = v_pass + i_write_a * self.device.r_track_ohm + v_ret
         return self.drivers.v_dd_write_v - v_win
 
@@ -259,29 +237,168 @@ class NeuronCellParams:
                     f"headroom_write_v = {self.drivers.headroom_write_v:.3g} V; raise v_dd_write_v"
                 )
 
+    # -- the subcircuits this cell is made of (field-gated cells override) -------------
+    def device_subckt(self) -> Subckt:
+        return dwlif_device(self.device, self.mtj)
+
+    def device_ports(self) -> tuple[str, ...]:
+        """Cell nets the device instance connects to (its ports in order)."""
+        return ("t1", "t2", "t3", "0")
+
+    def readout_elements(self) -> tuple[Element, ...]:
+        """Elements that turn the device state into the comparator input ``t3``."""
+        return (Resistor("read", "vread", "t3", self.divider.r_read_ohm),)
+
+    def extra_cell_ports(self) -> tuple[str, ...]:
+        """Cell ports besides ``(win, vdd_r, vdd_c, vread, spike)``."""
+        return ()
+
+    def read_supplies(self) -> tuple[VoltageSource, ...]:
+        """The read-out's supply (V_read of the MTJ divider)."""
+        return (VoltageSource("read", "vread", "0", self.divider.v_read_v),)
+
+    def extra_supplies(self) -> tuple[VoltageSource, ...]:
+        """Supplies of extra parts (a field line)."""
+        return ()
+
+    def extra_probes(self) -> tuple[Probe, ...]:
+        return ()
+
+    # -- CellParams interface ---------------------------------------------------------
+    def default_drive(self) -> PulseTrain:
+        return PulseTrain()
+
+    def default_duration_s(self, drive: PulseTrain) -> float:
+        return 60.0 * drive.period_s
+
+    def drive_current(self, drive: PulseTrain) -> PulseTrain:
+        return drive.scaled(self.device.area_m2)
+
+    def spike_level_v(self) -> float:
+        return 0.5 * self.comparator.v_dd_comp_v
+
+    def thresholds_v(self) -> tuple[float, float]:
+        return self.v_th_hi_v, self.v_th_lo_v
+
+    def state_plot(self) -> tuple[str, str, str, float | None]:
+        return "m", "m", "membrane m", self.device.m_th
+
+    def testbench(self, drive: PulseTrain, t_stop_s: float, *, stimulus: Stimulus | None = None) -> Testbench:
+        return neuron_testbench(self, drive, t_stop_s)
+
+    def j_track(self, drive: PulseTrain) -> Callable[[float, bool], float]:
+        """Track current density J(t) of the reset rule: the input, or -j_reset while firing."""
+        j_rst = -self.device.j_reset_a_per_m2
+
+        def j(t: float, firing: bool) -> float:
+            return j_rst if firing else float(drive.value(t))
+
+        return j
+
+    def device_rhs(self) -> Callable[[float, float], float]:
+        """dm/dt(m, J) as a fast scalar function."""
+        f = DWLIF_RHS.numeric("numpy")
+        pv = tuple(DWLIF_RHS.param_values(self.device).values())
+        return lambda m, j: float(f(m, j, *pv))
+
+    def readout_function(self) -> Callable[[float], float]:
+        """Scalar V_out(m): fixed-point solution of the self-biased divider."""
+        r_eq = resistance_equation(self.mtj)
+        f_r = r_eq.numeric("numpy")
+        p_r = tuple(r_eq.param_values(self.mtj).values())
+        r_read, v_read = self.divider.r_read_ohm, self.divider.v_read_v
+
+        def v_out(m: float) -> float:
+            v = 0.5 * v_read
+            for _ in range(60):
+                r = f_r(m, v, *p_r)
+                v_new = r / (r + r_read) * v_read
+                if abs(v_new - v) < 1e-16:
+                    return float(v_new)
+                v = v_new
+            return float(v)
+
+        return v_out
+
+    def dynamics(self, drive: PulseTrain, *, stimulus: Stimulus | None = None) -> CellDynamics:
+        rhs_m = self.device_rhs()
+        j = self.j_track(drive)
+        return CellDynamics(
+            y0=np.array([self.device.m_rest]),
+            rhs=lambda t, y, firing: np.array([rhs_m(y[0], j(t, firing))]),
+            comparator_input=(lambda f: lambda y: f(y[0]))(self.readout_function()),
+            schmitt=schmitt_params(self.comparator, self.v_th_hi_v, self.v_th_lo_v),
+            breakpoints=drive.breakpoints,
+            atol=np.array([1e-12]),
+            state_names=("m",),
+        )
+
+    def report_extras(self, waveforms: Any, spikes: np.ndarray, releases: np.ndarray) -> dict[str, Any]:
+        readout: dict[str, float] = {}
+        for label, m in (("rest", self.device.m_rest), ("threshold", self.device.m_th), ("full", 1.0)):
+            v = self.readout_v(m)
+            readout[f"v_out_{label}_v"] = v
+            if hasattr(self, "mtj"):
+                readout[f"r_{label}_ohm"] = float(mtj_resistance(m, v, self.mtj))
+        readout["v_th_hi_v"] = self.v_th_hi_v
+        readout["v_th_lo_v"] = self.v_th_lo_v
+        headroom = self.drivers.v_dd_write_v - waveforms["v_win"]
+        return {
+            "derived": {
+                "area_m2": self.device.area_m2,
+                "r_track_ohm": self.device.r_track_ohm,
+                "i_reset_a": self.i_reset_a,
+                "w_reset_nmos_m": self.w_reset_m,
+            },
+            "readout": readout,
+            "checks": {
+                "write_driver_min_headroom_v": float(np.min(headroom)),
+                "reset_nmos_min_saturation_margin_v": self._reset_margin(waveforms, spikes, releases),
+            },
+        }
+
+    def _reset_margin(
+        self, waveforms: Any, spikes: np.ndarray, releases: np.ndarray, settle_s: float = 100e-12
+    ) -> float | None:
+        """min of V(t1) - V_ov over the settled part of every reset (None if no reset).
+
+        Negative means the reset NMOS left saturation and its current is no
+        longer the designed ``j_reset``.  The first and last ``settle_s`` of
+        each reset (switching edges) are excluded.
+        """
+        v_ov = self.comparator.v_dd_comp_v - self.cmos.vto_n_v
+        t = waveforms.time_s
+        mask = np.zeros_like(t, dtype=bool)
+        for t_on in spikes:
+            later = releases[releases > t_on]
+            if later.size:
+                mask |= (t > t_on + settle_s) & (t < later[0] - settle_s)
+        if not mask.any():
+            return None
+        return float(np.min(waveforms["v_t1"][mask] - v_ov))
+
 
 @generator
-def dwlif_cell(cell: NeuronCellParams) -> Subckt:
-    """Neuron cell: ports ``(win, vdd_r, vdd_c, vread, spike)``."""
+def dwlif_cell(cell: DWLIFCell) -> Subckt:
+    """Neuron cell: ports ``(win, vdd_r, vdd_c, vread, spike, *extra)``."""
     cell.check()
     cm = cell.cmos
     l = cm.l_fet_m
     w_sw_n = cell.switch_width_m("n")
     w_sw_p = cell.switch_width_m("p")
     cmp = comparator(cell.comparator, cm, cell.v_th_hi_v, cell.v_th_lo_v)
-    dev = dwlif_device(cell.device, cell.mtj)
     return Subckt(
-        name=f"spinspice_dwlif_cell_{stable_hash(cell)}",
-        ports=("win", "vdd_r", "vdd_c", "vread", "spike"),
+        name=f"spinspice_{cell.model.replace('-', '_')}_cell_{stable_hash(cell)}",
+        ports=("win", "vdd_r", "vdd_c", "vread", "spike", *cell.extra_cell_ports()),
         elements=(
             Mosfet("pass", "win", "spkb", "t1", "0", cm.nmos, w_sw_n, l),
             Mosfet("dump", "win", "spike", "0", "0", cm.nmos, w_sw_n, l),
-            Instance("dev", dev, ("t1", "t2", "t3", "0")),
+            Instance("dev", cell.device_subckt(), cell.device_ports()),
             Mosfet("rst", "t1", "spike", "rs", "0", cm.nmos, cell.w_reset_m, l),
             VoltageSource("rst_sense", "rs", "0", 0.0),
             Mosfet("ret_p", "t2", "spkb", "vdd_r", "vdd_r", cm.pmos, w_sw_p, l),
             Mosfet("ret_n", "t2", "spkb", "0", "0", cm.nmos, w_sw_n, l),
-            Resistor("read", "vread", "t3", cell.divider.r_read_ohm),
+            *cell.readout_elements(),
             Instance("cmp", cmp, ("t3", "spike", "spkb", "vdd_c")),
             Capacitor("in", "win", "0", cell.drivers.c_in_f),
         ),
@@ -319,21 +436,25 @@ _NEURON_PROBES: tuple[Probe, ...] = (
     Probe("v_t2", "v", ("cell", "t2"), "V", "track terminal T2"),
     Probe("i_track", "i", ("cell", "dev", "sense"), "A", "track current T1 -> T2"),
     Probe("i_reset", "i", ("cell", "rst_sense"), "A", "reset NMOS current"),
-    Probe("i_dd_w", "i", ("dd_w",), "A", "write driver supply current"),
-    Probe("i_dd_r", "i", ("dd_r",), "A", "reset driver supply current"),
-    Probe("i_dd_c", "i", ("dd_c",), "A", "comparator supply current"),
-    Probe("i_read", "i", ("read",), "A", "read supply current"),
 )
 
 
-def default_max_step_s(cell: NeuronCellParams, drive: PulseTrain) -> float:
-    """Largest safe transient step for ``cell`` under ``drive``."""
+def supply_probes(supplies: tuple[VoltageSource, ...]) -> tuple[Probe, ...]:
+    """One current probe ``i_<source>`` per supply (the energy report reads them)."""
+    return tuple(
+        Probe(f"i_{v.name}", "i", (v.name,), "A", f"{SUPPLY_COMPONENTS.get(v.name, v.name)} supply current")
+        for v in supplies
+    )
+
+
+def default_max_step_s(comparator_params: ComparatorParams, drive: PulseTrain) -> float:
+    """Largest safe transient step: resolve the pulses and never step over the comparator."""
     pulse = min(drive.t_on_s, drive.t_off_s or drive.t_on_s) / 20
-    return min(pulse, 2.5 * cell.comparator.tau_comp_s)
+    return min(pulse, 2.5 * comparator_params.tau_comp_s)
 
 
 def neuron_testbench(
-    cell: NeuronCellParams,
+    cell: DWLIFCell,
     drive: PulseTrain,
     t_stop_s: float,
     *,
@@ -352,40 +473,41 @@ def neuron_testbench(
     """
     if not t_stop_s > 0:
         raise ModelParameterError(f"duration {t_stop_s:g} s must be > 0")
-    i_write = cell.device.current_a(drive.amplitude)
+    i_write = cell.drive_current(drive).amplitude
     cell.check(i_write_a=i_write)
     supplies = (
         VoltageSource("dd_w", "vdd_w", "0", cell.drivers.v_dd_write_v),
         VoltageSource("dd_r", "vdd_r", "0", cell.drivers.v_dd_reset_v),
         VoltageSource("dd_c", "vdd_c", "0", cell.comparator.v_dd_comp_v),
-        VoltageSource("read", "vread", "0", cell.divider.v_read_v),
+        *cell.read_supplies(),
+        *cell.extra_supplies(),
     )
     elements = (
         *supplies,
-        CurrentSource("write", "vdd_w", "win", wave=pulse_source(drive.scaled(cell.device.area_m2))),
-        Instance("cell", dwlif_cell(cell), ("win", "vdd_r", "vdd_c", "vread", "spike")),
+        CurrentSource("write", "vdd_w", "win", wave=pulse_source(cell.drive_current(drive))),
+        Instance(
+            "cell", dwlif_cell(cell), ("win", "vdd_r", "vdd_c", "vread", "spike", *cell.extra_cell_ports())
+        ),
     )
-    tmax = t_max_s if t_max_s is not None else default_max_step_s(cell, drive)
+    tmax = t_max_s if t_max_s is not None else default_max_step_s(cell.comparator, drive)
     return Testbench(
         title=f"spinspice DW-LIF neuron cell, {drive.frequency_hz / 1e6:.4g} MHz write pulses",
         elements=elements,
         analysis=Transient(t_stop_s=t_stop_s, t_step_s=t_step_s or tmax / 5, t_max_s=tmax, uic=True),
-        probes=_NEURON_PROBES,
+        probes=(*_NEURON_PROBES, *supply_probes(supplies), *cell.extra_probes()),
         initial_conditions=(
             (("cell", "dev", "m"), cell.device.m_rest),
             (("cell", "cmp", "s"), 0.0),
         ),
         options=(("reltol", reltol), ("method", method)),
-        supplies=tuple((comp, src) for src, comp in SUPPLY_COMPONENTS.items()),
+        supplies=tuple((SUPPLY_COMPONENTS[e.name], e.name) for e in supplies),
         printed=("spike", "v_out", "m"),
     )
 
 
-#: documented parameter sets; "paper-001" is the default of every field
-PRESETS: dict[str, NeuronCellParams] = {"paper-001": NeuronCellParams()}
-
-
-def get_preset(name: str) -> NeuronCellParams:
-    if name not in PRESETS:
-        raise ModelParameterError(f"unknown preset {name!r}{did_you_mean(name, PRESETS)}")
-    return PRESETS[name]
+def get_preset(name: str) -> DWLIFCell:
+    """A documented DW-LIF parameter set ("paper-001": the default of every field)."""
+    presets = {"paper-001": DWLIFCell()}
+    if name not in presets:
+        raise ModelParameterError(f"unknown preset {name!r}{did_you_mean(name, presets)}")
+    return presets[name]

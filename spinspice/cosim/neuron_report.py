@@ -41,13 +41,19 @@ def _fmt(value: float | None, scale: float, unit: str, digits: int = 4) -> str:
 
 def format_neuron_markdown(r: dict[str, Any]) -> str:
     d = r["drive"]
+    amp = (
+        f"J = {d['j_write_a_per_m2']:.4g} A/m^2 (I = {_fmt(d['i_write_a'], 1e3, 'mA')})"
+        if d.get("j_write_a_per_m2") is not None
+        else f"I = {_fmt(d['i_write_a'], 1e3, 'mA')}"
+    )
     lines = [
         f"# spinspice neuron report: {r['model']} ({r['preset']})",
         "",
         f"Write pulses {_fmt(d['t_on_s'], 1e9, 'ns')} ON / {_fmt(d['t_off_s'], 1e9, 'ns')} OFF "
-        f"({_fmt(d['frequency_hz'], 1e-6, 'MHz')}), J = {d['j_write_a_per_m2']:.4g} A/m^2 "
-        f"(I = {_fmt(d['i_write_a'], 1e3, 'mA')}), simulated {_fmt(d['duration_s'], 1e9, 'ns')} "
-        f"with the ngspice {r['backend']} backend.",
+        f"({_fmt(d['frequency_hz'], 1e-6, 'MHz')}), {amp}, simulated "
+        f"{_fmt(d['duration_s'], 1e9, 'ns')} with the ngspice {r['backend']} backend"
+        + (f", seed {r['seed']}" if r.get("seed") is not None else "")
+        + ".",
         "",
         "| quantity | value |",
         "|---|---|",
@@ -69,31 +75,25 @@ def format_neuron_markdown(r: dict[str, Any]) -> str:
         lines.append(
             f"| {term['component']} | {_fmt(term['energy_j'], 1e12, 'pJ')} | {term['fraction'] * 100:.1f} % |"
         )
-    ro = r["readout"]
-    lines += [
-        "",
-        "## MTJ read-out (paper 001 Eq. 2-3, with bias-dependent TMR)",
-        "",
-        "| state | R_MTJ | V_out |",
-        "|---|---|---|",
-        f"| rest | {ro['r_rest_ohm']:.1f} ohm | {ro['v_out_rest_v'] * 1e3:.2f} mV |",
-        f"| threshold | {ro['r_threshold_ohm']:.1f} ohm | {ro['v_out_threshold_v'] * 1e3:.2f} mV |",
-        f"| full | {ro['r_full_ohm']:.1f} ohm | {ro['v_out_full_v'] * 1e3:.2f} mV |",
-        "",
-        f"Comparator thresholds: V_hi = {ro['v_th_hi_v'] * 1e3:.3f} mV, "
-        f"V_lo = {ro['v_th_lo_v'] * 1e3:.3f} mV.",
-        "",
-        "## Checks",
-        "",
-        f"- write driver minimum headroom: {r['checks']['write_driver_min_headroom_v']:.3f} V",
-        "- reset NMOS minimum saturation margin: "
-        + (
-            "n/a"
-            if r["checks"]["reset_nmos_min_saturation_margin_v"] is None
-            else f"{r['checks']['reset_nmos_min_saturation_margin_v']:.3f} V"
-        ),
-        "",
-        "Files: " + ", ".join(f"`{v}`" for v in r.get("files", {}).values()),
-        "",
-    ]
+    th = r["comparator_thresholds_v"]
+    lines += ["", f"Comparator thresholds: V_hi = {th['v_hi_v']:.6g} V, V_lo = {th['v_lo_v']:.6g} V.", ""]
+    ro = r.get("readout")
+    if ro and "r_rest_ohm" in ro:
+        lines += [
+            "## MTJ read-out (paper 001 Eq. 2-3, with bias-dependent TMR)",
+            "",
+            "| state | R_MTJ | V_out |",
+            "|---|---|---|",
+            f"| rest | {ro['r_rest_ohm']:.1f} ohm | {ro['v_out_rest_v'] * 1e3:.2f} mV |",
+            f"| threshold | {ro['r_threshold_ohm']:.1f} ohm | {ro['v_out_threshold_v'] * 1e3:.2f} mV |",
+            f"| full | {ro['r_full_ohm']:.1f} ohm | {ro['v_out_full_v'] * 1e3:.2f} mV |",
+            "",
+        ]
+    checks = r.get("checks")
+    if checks:
+        lines += ["## Checks", ""]
+        for key, value in checks.items():
+            lines.append(f"- {key.replace('_', ' ')}: " + ("n/a" if value is None else f"{value:.4g}"))
+        lines.append("")
+    lines += ["Files: " + ", ".join(f"`{v}`" for v in r.get("files", {}).values()), ""]
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from spinspice.circuits.cell import NeuronCellParams
+from spinspice.circuits.cell import DWLIFCell
 from spinspice.cosim.neuron import REPORT_SCHEMA_VERSION, run_neuron
 from spinspice.cosim.neuron_report import write_neuron_outputs
 from spinspice.cosim.plots import plot_sweep
@@ -31,7 +31,7 @@ _KEYS = (
 
 
 def run_neuron_sweep(
-    cell: NeuronCellParams,
+    cell: DWLIFCell,
     drive: PulseTrain,
     duration_s: float,
     name: str,
@@ -39,17 +39,13 @@ def run_neuron_sweep(
     out_dir: Path,
     *,
     progress: Any = None,
-    seed: int = 0,
     **run_kwargs: Any,
 ) -> dict[str, Any]:
-    """Run one neuron per value of ``name`` (``t_off_s`` or ``j_write_a_per_m2``)."""
+    """Run one neuron per value of ``name`` (``t_off_s`` or ``amplitude``)."""
     points = []
     task = progress.add_task(f"sweep {name}", total=len(values)) if progress else None
     for k, value in enumerate(values):
-        if name == "t_off_s":
-            d = drive.replace(t_off_s=value)
-        else:
-            d = drive.replace(amplitude=value)
+        d = drive.replace(**{name: value})
         sub = out_dir / f"point_{k:02d}_{name}_{format_si(value)}"
         result = run_neuron(cell, d, duration_s, **run_kwargs)
         rep = write_neuron_outputs(result, sub)
@@ -67,7 +63,8 @@ def run_neuron_sweep(
         "schema": "spinspice.neuron_sweep",
         "schema_version": REPORT_SCHEMA_VERSION,
         "swept": name,
-        "seed": seed,
+        "quantity": cell.drive_quantity,
+        "seed": run_kwargs.get("seed"),
         "points": points,
         "files": {"sweep_json": "sweep.json", "plot": "sweep.png"},
     }
@@ -77,8 +74,8 @@ def run_neuron_sweep(
         title = "latency to first spike vs input frequency (paper 001 Fig. 6c-d)"
     else:
         x = [p["value"] for p in points]
-        xlabel = "write current density J (A/m$^2$)"
-        title = "spike rate vs write current (paper 001 Fig. 7b/e)"
+        xlabel = "write current density J (A/m$^2$)" if cell.drive_quantity == "j" else "write current (A)"
+        title = f"{cell.model}: spike rate vs write current (paper 001 Fig. 7b/e analogue)"
     plot_sweep(
         x,
         {

@@ -1,0 +1,190 @@
+"""What every neuron cell provides, whatever its device.
+
+A cell is a frozen bundle of :class:`~spinspice.models.params.ParamSet`
+groups (device, read-out, comparator, CMOS, drivers ...) whose parameter
+names are unique across the groups, so a user sets any of them with a flat
+``--param name=value``.  Subclasses implement:
+
+* :meth:`CellParams.testbench` -- the circuit driven by a pulse train;
+* :meth:`CellParams.dynamics` -- the same behaviour as plain numeric
+  equations (:class:`CellDynamics`), integrated by the independent scipy
+  reference (:mod:`spinspice.cosim.reference`);
+* :meth:`CellParams.default_drive` and friends -- the model's natural
+  stimulus, so ``spinspice neuron --model M`` works without options.
+
+The reference rule common to every cell: a comparator core ``s`` (the
+:data:`~spinspice.circuits.comparator.SCHMITT_RATE` equation) watches the
+cell's read-out voltage; the cell *fires* while ``s > 1/2`` and each model
+says what firing does to its device (reset current, blocked input, a
+discharge, or nothing).
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from spinspice.circuits.core import Testbench
+from spinspice.errors import ModelParameterError, did_you_mean
+from spinspice.models.params import ParamInfo, ParamSet
+from spinspice.models.waveforms import PulseTrain
+
+__all__ = ["CellDynamics", "CellParams", "Stimulus"]
+
+
+@dataclasses.dataclass(frozen=True)
+class CellDynamics:
+    """A cell's behaviour as numeric equations (for the scipy reference).
+
+    ``rhs(t, y, firing)`` returns dy/dt of the device states ``y``;
+    ``comparator_input(y)`` is the voltage the comparator watches;
+    ``schmitt`` are the parameter values of the comparator core equation;
+    ``breakpoints`` are the kinks of every time-dependent input (the solver
+    restarts there); ``atol`` is the absolute tolerance per state.
+    """
+
+    y0: np.ndarray
+    rhs: Callable[[float, np.ndarray, bool], np.ndarray]
+    comparator_input: Callable[[np.ndarray], float]
+    schmitt: Mapping[str, float]
+    breakpoints: np.ndarray
+    atol: np.ndarray
+    state_names: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Stimulus:
+    """Extra time-dependent inputs besides the drive, as step functions.
+
+    ``values[k]`` holds from ``k * interval_s`` to ``(k + 1) * interval_s``
+    (the last value holds on).  Used for seeded random factors (paper 004)
+    so that torch and ngspice see the same realisation.
+    """
+
+    name: str
+    interval_s: float
+    values: tuple[float, ...]
+    edge_s: float = 1e-12
+
+    def __post_init__(self) -> None:
+        if not self.interval_s > 0 or not self.values:
+            raise ModelParameterError(f"stimulus {self.name}: need interval_s > 0 and values")
+        if not 0 < self.edge_s < self.interval_s / 2:
+            raise ModelParameterError(f"stimulus {self.name}: edge_s must be in (0, interval_s/2)")
+
+    def value(self, t_s: np.ndarray | float) -> np.ndarray:
+        """Value at ``t_s``, with the same linear edges as the PWL source."""
+        t = np.asarray(t_s, dtype=float)
+        vals = np.asarray(self.values)
+        k = np.clip(np.floor(t / self.interval_s).astype(int), 0, len(vals) - 1)
+        tau = t - k * self.interval_s
+        prev = vals[np.maximum(k - 1, 0)]
+        ramp = np.clip(tau / self.edge_s, 0.0, 1.0)
+        out = np.where(k == 0, vals[0], prev + (vals[k] - prev) * ramp)
+        return out
+
+    def pwl_points(self) -> tuple[tuple[float, float], ...]:
+        pts = [(0.0, self.values[0])]
+        for k in range(1, len(self.values)):
+            t0 = k * self.interval_s
+            pts += [(t0, self.values[k - 1]), (t0 + self.edge_s, self.values[k])]
+        return tuple(pts)
+
+    def breakpoints(self, t_stop_s: float) -> np.ndarray:
+        ks = np.arange(1, len(self.values))
+        t = np.concatenate([ks * self.interval_s, ks * self.interval_s + self.edge_s])
+        return np.sort(t[t <= t_stop_s])
+
+
+@dataclasses.dataclass(frozen=True)
+class CellParams(abc.ABC):
+    """Base of every neuron cell: grouped, flat-named, validated parameters."""
+
+    #: registry name of the device model this cell realises
+    model: ClassVar[str] = ""
+    #: what ``PulseTrain.amplitude`` means for this cell: "j" (A/m^2) or "i" (A)
+    drive_quantity: ClassVar[str] = "j"
+    #: documented parameter sets of this cell: name -> instance
+    presets: ClassVar[Mapping[str, Any]] = {}
+
+    def __post_init__(self) -> None:
+        seen: dict[str, str] = {}
+        for group, ps in self.groups().items():
+            for name in ps.param_names():
+                if name in seen:
+                    raise ModelParameterError(  # pragma: no cover - programming error
+                        f"parameter {name} defined in both {seen[name]} and {group}"
+                    )
+                seen[name] = group
+
+    # -- parameter bundle ------------------------------------------------------
+    def groups(self) -> dict[str, ParamSet]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def param_info(self) -> list[tuple[str, ParamInfo]]:
+        return [(g, i) for g, ps in self.groups().items() for i in ps.param_info()]
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for ps in self.groups().values():
+            out.update(ps.values())
+        return out
+
+    def with_text(self, pairs: Mapping[str, Any]) -> Any:
+        """Apply flat ``name=value`` user settings (SI suffixes accepted)."""
+        owner = {name: g for g, ps in self.groups().items() for name in ps.param_names()}
+        per_group: dict[str, dict[str, Any]] = {}
+        for name, text in pairs.items():
+            if name not in owner:
+                raise ModelParameterError(
+                    f"unknown parameter {name!r} for model {self.model}{did_you_mean(name, owner)}; "
+                    "`spinspice models` lists them"
+                )
+            per_group.setdefault(owner[name], {})[name] = text
+        changes = {g: getattr(self, g).with_text(kv) for g, kv in per_group.items()}
+        return dataclasses.replace(self, **changes)
+
+    # -- interface every cell implements ---------------------------------------------
+    @abc.abstractmethod
+    def default_drive(self) -> PulseTrain:
+        """The model's natural write-pulse train."""
+
+    @abc.abstractmethod
+    def default_duration_s(self, drive: PulseTrain) -> float:
+        """A simulated time that shows several spikes under ``drive``."""
+
+    @abc.abstractmethod
+    def drive_current(self, drive: PulseTrain) -> PulseTrain:
+        """The drive as a current (A) pulse train."""
+
+    @abc.abstractmethod
+    def testbench(self, drive: PulseTrain, t_stop_s: float, *, stimulus: Stimulus | None = None) -> Testbench:
+        """The cell driven by ``drive`` (and ``stimulus``), with supplies and probes."""
+
+    @abc.abstractmethod
+    def dynamics(self, drive: PulseTrain, *, stimulus: Stimulus | None = None) -> CellDynamics:
+        """The same behaviour as numeric equations, for the scipy reference."""
+
+    @abc.abstractmethod
+    def spike_level_v(self) -> float:
+        """Comparator output level that counts as a spike edge (half the logic swing)."""
+
+    @abc.abstractmethod
+    def thresholds_v(self) -> tuple[float, float]:
+        """Comparator thresholds (V_hi, V_lo) on the read-out voltage."""
+
+    @abc.abstractmethod
+    def state_plot(self) -> tuple[str, str, str, float | None]:
+        """(probe key, reference state name, axis label, threshold or None) of the main state."""
+
+    def report_extras(self, waveforms: Any, spikes: np.ndarray, releases: np.ndarray) -> dict[str, Any]:
+        """Model-specific report fields (read-out, design checks ...)."""
+        return {}
+
+    def stimulus(self, drive: PulseTrain, t_stop_s: float, seed: int) -> Stimulus | None:
+        """Seeded random inputs the model needs (None for deterministic models)."""
+        return None
