@@ -82,56 +82,69 @@ def test_torch_equals_numpy(eq, params) -> None:
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
 
 
-def _va_inputs(fn, model) -> dict[str, np.ndarray]:
-    """Random branch voltages for a retrieved Verilog-A function."""
+def _numpy_of_variables(model):
+    """Each retrieved variable as a numpy function of the branch voltages.
+
+    Earlier variables are substituted into later ones, so every function is
+    the closed-form expression built from the model's Equation objects.
+    """
+    values = dict(model.values)
+    closed: dict[str, sp.Expr] = {}
+    for var in model.variables:
+        expr = var.expr.xreplace({sp.Symbol(k, real=True): v for k, v in closed.items()})
+        closed[var.name] = expr
     out = {}
-    for name in fn.voltages:
-        if name == "br_m":
-            out[name] = SAMPLES["m"]
-        elif name == "br_t1t2":
-            r = model.value("rho_ta_ohm_m")  # any scale works: j = V/(R A)
-            out[name] = RNG.uniform(-0.3, 0.3, 40) + 0 * r
-        else:
-            out[name] = SAMPLES["v_mtj_v"]
+    for name, expr in closed.items():
+        expr = expr.xreplace({sp.Symbol(k, real=True): sp.Float(v, 17) for k, v in values.items()})
+        out[name] = expr
     return out
-
-
-def _numpy_for_variable(var: str, model, v: dict[str, np.ndarray], spec_name: str) -> np.ndarray:
-    p, m = dwlif.DWLIFParams(), mtj.MTJParams()
-    if var == "area_m2":
-        return np.full(1, p.area_m2)
-    if var == "r_track_ohm":
-        return np.full(1, p.r_track_ohm)
-    if var == "c_rest":
-        return np.full(1, m.c_rest)
-    if var == "c_full":
-        return np.full(1, m.c_full)
-    if var == "j_a_per_m2":
-        return v["br_t1t2"] / p.r_track_ohm / p.area_m2
-    if var == "dmdt_per_s":
-        return dwlif.dmdt(v["br_m"], v["br_t1t2"] / p.r_track_ohm / p.area_m2, p)
-    if var == "r_mtj_ohm":
-        vj = v.get("br_t3b", v.get("br_t3_b"))
-        return mtj.mtj_resistance(v["br_m"], vj, m)
-    raise AssertionError(f"no numpy twin for {var}")
 
 
 @pytest.mark.parametrize("spec", MODELS.values(), ids=lambda s: s.name)
 def test_verilog_a_compiles_and_matches_numpy(spec, tmp_path) -> None:
     verilogae = pytest.importorskip("verilogae", reason="verilogae (OpenVAF) not installed")
+    from spinspice.models.expr import Equation
+
     model = spec.compact_model()
     path = tmp_path / f"{model.name}.va"
     path.write_text(format_verilog_a(model))
     compiled = verilogae.load(str(path))
     assert set(compiled.functions) == {v.name for v in model.variables if v.retrieve}
+    closed = _numpy_of_variables(model)
+    # all node voltages the model reads, with their verilogae names
+    symbols_by_branch = {}
+    for expr in closed.values():
+        for sym in expr.free_symbols:
+            assert sym.name.startswith("V["), f"{spec.name}: unresolved symbol {sym}"
+            nodes = sym.name[2:-1].split(",")
+            symbols_by_branch["br_" + "".join(nodes)] = sym
+    rng = np.random.default_rng(11)
+    draws = {b: rng.uniform(-0.9, 0.9, 40) for b in symbols_by_branch}
     for var, fn in compiled.functions.items():
-        volts = _va_inputs(fn, model)
-        params = {name: model.value(name) for name in fn.parameters}
-        got = np.atleast_1d(fn.eval(temperature=300.0, voltages=volts, **params))
-        want = _numpy_for_variable(var, model, volts, spec.name)
+        volts = {b: draws[b] for b in fn.voltages}
+        params = {name: dict(model.values)[name] for name in fn.parameters}
+        got = np.broadcast_to(np.atleast_1d(fn.eval(temperature=300.0, voltages=volts, **params)), (40,))
+        syms = tuple(symbols_by_branch[b] for b in fn.voltages)
+        eq = Equation(f"va_{var}", closed[var], inputs=syms, params=(), unit="", doc="")
+        want = np.broadcast_to(np.asarray(eq(*(draws[b] for b in fn.voltages), params={}), float), (40,))
         np.testing.assert_allclose(
-            got, np.broadcast_to(want, got.shape), rtol=1e-9, err_msg=f"{spec.name}: {var}"
+            got, want, rtol=1e-9, atol=1e-12 * (np.max(np.abs(want)) + 1e-300), err_msg=f"{spec.name}: {var}"
         )
+
+
+def test_compact_models_use_the_model_equations() -> None:
+    """The retrieved right-hand sides are the registry's Equation objects, not copies."""
+    from spinspice.models import dwlif as dw
+
+    cm = dw.compact_model(dw.DWLIFParams(), mtj.MTJParams())
+    dm = next(v for v in cm.variables if v.name == "dmdt_per_s")
+    back = dm.expr.xreplace(
+        {
+            sp.Symbol("V[m]", real=True): dw.DWLIF_RHS.inputs[0],
+            sp.Symbol("j_a_per_m2", real=True): dw.DWLIF_RHS.inputs[1],
+        }
+    )
+    assert back == dw.DWLIF_RHS.expr
 
 
 def test_verilog_a_has_no_hidden_state() -> None:

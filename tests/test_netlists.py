@@ -21,20 +21,40 @@ from spinspice.models.waveforms import PulseTrain
 from spinspice.netlists.names import comment_lines, sanitize_identifier
 from spinspice.netlists.spice import format_subckt, format_testbench
 
+
+def _cell(model: str):
+    from spinspice.circuits.neurons import get_cell
+
+    return get_cell(model)[0]
+
+
 GENERATOR_ARGS = {
     "mtj_read": lambda: (MTJParams(),),
     "dwlif_device": lambda: (DWLIFParams(), MTJParams()),
     "comparator": lambda: (ComparatorParams(), CmosParams(), 0.066, 0.055),
     "dwlif_cell": lambda: (DWLIFCell(),),
+    "lif_device": lambda: (_cell("lif").lif,),
+    "saflif_device": lambda: (_cell("saf-lif").saf,),
+    "dwmtj_device": lambda: (_cell("dw-mtj-autoreset").dwmtj, _cell("dw-mtj-autoreset").flag_params()),
+    "field_line": lambda: (_cell("field-gated-lif").fieldline,),
+    "field_gated_device": lambda: (DWLIFParams(), _cell("field-gated-lif").gate, MTJParams()),
+    "steered_cell": lambda: (_cell("saf-lif"),),
+    "cogd_device": lambda: (__import__("spinspice.models.cogd", fromlist=["x"]).CoGdParams(),),
 }
 
 
 def test_every_generator_is_covered() -> None:
+    import spinspice.circuits.neurons  # noqa: F401  (registers every generator)
+
     assert set(GENERATORS) <= set(GENERATOR_ARGS), "add new generators to GENERATOR_ARGS"
 
 
 @pytest.mark.parametrize("name", sorted(GENERATOR_ARGS))
 def test_generators_are_pure_and_named_from_parameters(name: str) -> None:
+    import spinspice.circuits.neurons  # noqa: F401
+
+    if name not in GENERATORS:
+        pytest.skip(f"{name} is registered by a later module")
     gen = get_generator(name)
     a, b = gen(*GENERATOR_ARGS[name]()), gen(*GENERATOR_ARGS[name]())
     assert a == b and format_subckt(a) == format_subckt(b)

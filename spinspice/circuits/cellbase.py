@@ -33,23 +33,53 @@ from spinspice.errors import ModelParameterError, did_you_mean
 from spinspice.models.params import ParamInfo, ParamSet
 from spinspice.models.waveforms import PulseTrain
 
-__all__ = ["CellDynamics", "CellParams", "Stimulus"]
+__all__ = ["CellDynamics", "CellParams", "PerBackend", "Stimulus", "backend_of", "stack"]
+
+
+def backend_of(xp: Any) -> str:
+    """``"torch"`` or ``"numpy"`` for an array namespace."""
+    return "torch" if getattr(xp, "__name__", "") == "torch" else "numpy"
+
+
+class PerBackend:
+    """Build a function once per array namespace (numpy / torch) and reuse it."""
+
+    def __init__(self, build: Callable[[Any], Any]) -> None:
+        self._build = build
+        self._cache: dict[str, Any] = {}
+
+    def __call__(self, xp: Any) -> Any:
+        key = backend_of(xp)
+        if key not in self._cache:
+            self._cache[key] = self._build(xp)
+        return self._cache[key]
+
+
+def stack(parts: list[Any], xp: Any) -> Any:
+    """Stack per-state derivatives into one array of the namespace ``xp``."""
+    if backend_of(xp) == "torch":
+        return xp.stack([p if isinstance(p, xp.Tensor) else xp.as_tensor(p) for p in parts])
+    return np.stack([np.asarray(p, dtype=float) for p in parts])
 
 
 @dataclasses.dataclass(frozen=True)
 class CellDynamics:
-    """A cell's behaviour as numeric equations (for the scipy reference).
+    """A cell's behaviour as numeric equations, for numpy or torch.
 
-    ``rhs(t, y, firing)`` returns dy/dt of the device states ``y``;
-    ``comparator_input(y)`` is the voltage the comparator watches;
-    ``schmitt`` are the parameter values of the comparator core equation;
-    ``breakpoints`` are the kinks of every time-dependent input (the solver
-    restarts there); ``atol`` is the absolute tolerance per state.
+    ``rhs(t, y, fire, xp)`` returns dy/dt of the device states ``y`` (shape
+    ``(n_states, *batch)``); ``fire`` (0 idle, 1 firing, broadcastable to the
+    batch) says whether the comparator output is high; ``xp`` is the array
+    namespace (``numpy`` or ``torch``).  ``comparator_input(y, xp)`` is the
+    voltage the comparator watches; ``schmitt`` holds the parameter values of
+    the comparator core equation; ``breakpoints(t_stop)`` are the kinks of
+    every time-dependent input; ``atol`` is the absolute tolerance per state.
+    The scipy reference and the fixed-step stepper
+    (:mod:`spinspice.cosim.stepper`) both integrate this one description.
     """
 
     y0: np.ndarray
-    rhs: Callable[[float, np.ndarray, bool], np.ndarray]
-    comparator_input: Callable[[np.ndarray], float]
+    rhs: Callable[[float, Any, Any, Any], Any]
+    comparator_input: Callable[[Any, Any], Any]
     schmitt: Mapping[str, float]
     breakpoints: np.ndarray
     atol: np.ndarray
@@ -180,6 +210,19 @@ class CellParams(abc.ABC):
     @abc.abstractmethod
     def state_plot(self) -> tuple[str, str, str, float | None]:
         """(probe key, reference state name, axis label, threshold or None) of the main state."""
+
+    def max_step_s(self, drive: PulseTrain) -> float:
+        """Largest step the device states tolerate (stiffness), besides the pulse resolution."""
+        return np.inf
+
+    def stepper_dt_s(self, drive: PulseTrain) -> float:
+        """Default step of the fixed-step (torch) integration of :meth:`dynamics`.
+
+        Resolves the pulses and the device's stiff states; the comparator core
+        needs no limit there (the stepper updates it exactly).
+        """
+        pulse = min(drive.t_on_s, drive.t_off_s or drive.t_on_s) / 20
+        return min(pulse, self.max_step_s(drive))
 
     def report_extras(self, waveforms: Any, spikes: np.ndarray, releases: np.ndarray) -> dict[str, Any]:
         """Model-specific report fields (read-out, design checks ...)."""

@@ -37,8 +37,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import sympy as sp
-
 from spinspice.circuits.cmos import CmosParams
 from spinspice.circuits.core import (
     BehavioralCurrent,
@@ -51,8 +49,9 @@ from spinspice.circuits.core import (
     stable_hash,
 )
 from spinspice.errors import ModelParameterError
-from spinspice.models.expr import Equation, node_voltage, symbols
+from spinspice.models.expr import node_voltage
 from spinspice.models.params import ParamSet, param
+from spinspice.models.schmitt import SCHMITT_RATE, sharp_step
 
 __all__ = ["SCHMITT_RATE", "ComparatorParams", "comparator", "schmitt_params"]
 
@@ -67,7 +66,7 @@ class ComparatorParams(ParamSet):
         desc="comparator / logic supply (spike amplitude)",
         source="modelling choice",
         lo=0.1,
-        hi=5.0,
+        hi=20.0,
     )
     tau_comp_s: float = param(
         20e-12,
@@ -75,7 +74,7 @@ class ComparatorParams(ParamSet):
         desc="time constant of the Schmitt core",
         source="modelling choice (GHz-class comparator, ~30 ps delay)",
         lo=1e-13,
-        hi=1e-8,
+        hi=1e-2,
     )
     width_comp_v: float = param(
         50e-6,
@@ -121,29 +120,6 @@ class ComparatorParams(ParamSet):
 #: width (in s) of the edge the core hands to the output inverters
 DRIVE_SHARPNESS = 0.002
 
-_vin, _s = symbols(["v_in_v", "s"])
-_vhi, _vlo, _w, _tau, _kh = symbols(["v_hi_v", "v_lo_v", "width_comp_v", "tau_comp_s", "k_hyst"])
-
-#: ds/dt [1/s] of the Schmitt core; inputs (V_in, s)
-SCHMITT_RATE = Equation(
-    name="schmitt_rate",
-    expr=(
-        (
-            1
-            + sp.tanh(
-                (_vin - (_vhi - (_vhi - _vlo) * (1 + sp.tanh((_s - sp.Rational(1, 2)) / _kh)) / 2)) / _w
-            )
-        )
-        / 2
-        - _s
-    )
-    / _tau,
-    inputs=(_vin, _s),
-    params=(_vhi, _vlo, _w, _tau, _kh),
-    unit="1/s",
-    doc="ds/dt of the hysteretic comparator core [1/s]",
-)
-
 
 def schmitt_params(p: ComparatorParams, v_hi: float, v_lo: float) -> dict[str, float]:
     """Parameter values of :data:`SCHMITT_RATE` for thresholds ``v_hi``/``v_lo``."""
@@ -182,7 +158,7 @@ def comparator(p: ComparatorParams, cmos: CmosParams, v_hi: float, v_lo: float) 
                 "drive",
                 "x",
                 "0",
-                node_voltage("vdd") * (1 - (1 + sp.tanh((s - sp.Rational(1, 2)) / DRIVE_SHARPNESS)) / 2),
+                node_voltage("vdd") * (1 - sharp_step(s, DRIVE_SHARPNESS)),
             ),
             Mosfet("inv1_p", "out", "x", "vdd", "vdd", cmos.pmos, w_p, cmos.l_fet_m),
             Mosfet("inv1_n", "out", "x", "0", "0", cmos.nmos, w_n, cmos.l_fet_m),

@@ -2,13 +2,21 @@
 
 ``spinspice neuron --model M --preset P`` and the tests iterate over
 :data:`NEURON_CELLS`, so a new model is covered as soon as it is registered.
+The first preset of a model is its default.
 """
 
 from __future__ import annotations
 
-from spinspice.circuits.cell import DWLIFCell
+from spinspice.circuits.cell import DWLIFCell, InputDriverParams
 from spinspice.circuits.cellbase import CellParams
+from spinspice.circuits.comparator import ComparatorParams
+from spinspice.circuits.library import DWMTJCell, FieldGatedCell, LIFCell, SAFLIFCell
+from spinspice.circuits.steered import ResetSinkParams
 from spinspice.errors import ModelParameterError, did_you_mean
+from spinspice.models.dwlif import DWLIFParams
+from spinspice.models.dwmtj import DWMTJParams
+from spinspice.models.fieldgate import FieldGateParams, FieldLineParams, HallReadoutParams
+from spinspice.models.saflif import SAFLIFParams
 
 __all__ = ["NEURON_CELLS", "get_cell", "register_cell"]
 
@@ -27,7 +35,8 @@ def get_cell(model: str, preset: str | None = None) -> tuple[CellParams, str]:
     """The cell of ``model`` with ``preset`` (default: its first preset) and the preset name."""
     if model not in NEURON_CELLS:
         raise ModelParameterError(
-            f"unknown model {model!r}{did_you_mean(model, NEURON_CELLS)}; `spinspice models` lists them"
+            f"no neuron cell for model {model!r}{did_you_mean(model, NEURON_CELLS)}; "
+            "`spinspice models` lists the spiking ones"
         )
     presets = NEURON_CELLS[model].presets
     name = preset or next(iter(presets))
@@ -39,5 +48,53 @@ def get_cell(model: str, preset: str | None = None) -> tuple[CellParams, str]:
     return presets[name], name
 
 
+# --- documented presets ----------------------------------------------------------------
 DWLIFCell.presets = {"paper-001": DWLIFCell()}
-register_cell(DWLIFCell)
+
+#: the measured [Ta/CoFeB/MgO]x20 Hall-bar mem-transistor of paper 001 (Fig. 1-4):
+#: 2 um x 50 um arm, 500 us pulses at 13 mA (6e10 A/m^2), Hall read-out, threshold windows
+_HALLBAR = DWLIFParams(
+    alpha_per_s=0.0,
+    beta_per_s=-20.0,
+    gamma_m2_per_a_s=2.67e-9,
+    m_th=0.6,
+    j_reset_a_per_m2=6e10,
+    eps_rate_per_s=1.0,
+    track_length_m=50e-6,
+    track_width_m=2e-6,
+    t_cofeb_m=0.5e-9,
+)
+FieldGatedCell.presets = {
+    "paper-001-hallbar": FieldGatedCell(
+        device=_HALLBAR,
+        fieldline=FieldLineParams(k_h_oe_per_a=1000.0, r_line_ohm=1.0),
+        comparator=ComparatorParams(tau_comp_s=1e-6),
+        drivers=InputDriverParams(v_dd_write_v=10.0, headroom_write_v=1.0),
+        reset=ResetSinkParams(v_ss_reset_v=-10.0),
+    ),
+    # the scaled 256 x 64 nm DW-LIF of paper 001 with field-line gating and MTJ read-out
+    "paper-001-scaled": FieldGatedCell(
+        gate=FieldGateParams(j_ref_a_per_m2=7.7e10),
+        hall=HallReadoutParams(use_hall_readout=False),
+        reset=ResetSinkParams(v_ss_reset_v=-0.8),
+    ),
+}
+
+SAFLIFCell.presets = {
+    "paper-002": SAFLIFCell(),
+    "paper-002-3us": SAFLIFCell(
+        saf=SAFLIFParams(tau_int_s=3e-6, tau_leak_s=3e-6),
+        comparator=ComparatorParams(tau_comp_s=1e-9),
+    ),
+}
+
+_D = DWMTJParams()
+DWMTJCell.presets = {
+    "paper-004-12": DWMTJCell(dwmtj=DWMTJParams(x_b_m=_D.x_b_for_pulses(12, 1e11, 40e-9))),
+    "paper-004-35": DWMTJCell(dwmtj=DWMTJParams(x_b_m=_D.x_b_for_pulses(35, 1e11, 40e-9))),
+}
+
+LIFCell.presets = {"snntorch-leaky": LIFCell()}
+
+for _cls in (DWLIFCell, FieldGatedCell, SAFLIFCell, DWMTJCell, LIFCell):
+    register_cell(_cls)

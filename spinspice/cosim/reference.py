@@ -55,8 +55,8 @@ def cell_reference_run(dyn: CellDynamics, t_stop_s: float, *, rtol: float = 1e-9
     atol = np.concatenate([np.broadcast_to(dyn.atol, (n,)), [1e-9]])
 
     def rhs(t: float, y: np.ndarray, firing: bool) -> np.ndarray:
-        dev = dyn.rhs(t, y[:n], firing)
-        ds = float(f_s(dyn.comparator_input(y[:n]), y[n], *p_s))
+        dev = dyn.rhs(t, y[:n], 1.0 if firing else 0.0, np)
+        ds = float(f_s(dyn.comparator_input(y[:n], np), y[n], *p_s))
         return np.append(dev, ds)
 
     def crossing(t: float, y: np.ndarray, firing: bool) -> float:

@@ -32,13 +32,19 @@ class VerilogAPrinter(ExprPrinter):
         return f"V({p})" if n is None else f"V({p}, {sanitize_identifier(n, what='node')})"
 
 
+def _real(value: float) -> str:
+    """A real literal: ``5e10`` must not become the 32-bit-overflowing integer 50000000000."""
+    text = format_float(value)
+    return text if any(c in text for c in ".eE") else text + ".0"
+
+
 def _range(lo: float | None, hi: float | None, lo_open: bool, hi_open: bool) -> str:
     if lo is None and hi is None:
         return ""
     left = "(" if lo is None or lo_open else "["
     right = ")" if hi is None or hi_open else "]"
-    lo_t = "-inf" if lo is None else format_float(lo)
-    hi_t = "inf" if hi is None else format_float(hi)
+    lo_t = "-inf" if lo is None else _real(lo)
+    hi_t = "inf" if hi is None else _real(hi)
     return f" from {left}{lo_t}:{hi_t}{right}"
 
 
@@ -72,7 +78,7 @@ def write_verilog_a(model: CompactModel, stream: IO[str]) -> None:
         desc = f"{info.desc} [{info.unit}] ({info.source})"
         lines += comment_lines(desc, prefix="    //")
         rng = _range(info.lo, info.hi, info.lo_open, info.hi_open)
-        lines.append(f"    parameter real {info.name} = {format_float(values[info.name])}{rng};")
+        lines.append(f"    parameter real {info.name} = {_real(values[info.name])}{rng};")
     for var in model.variables:
         attr = "(*retrieve*) " if var.retrieve else ""
         lines.append(f"    {attr}real {sanitize_identifier(var.name, what='variable')};")
