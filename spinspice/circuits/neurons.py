@@ -68,6 +68,7 @@ FieldGatedCell.presets = {
     "paper-001-hallbar": FieldGatedCell(
         device=_HALLBAR,
         fieldline=FieldLineParams(k_h_oe_per_a=1000.0, r_line_ohm=1.0),
+        hall=HallReadoutParams(v_hall_full_v=50e-6),
         comparator=ComparatorParams(tau_comp_s=1e-6),
         drivers=InputDriverParams(v_dd_write_v=10.0, headroom_write_v=1.0),
         reset=ResetSinkParams(v_ss_reset_v=-10.0),

@@ -67,7 +67,7 @@ def step_run(
     p_s = tuple(SCHMITT_RATE.param_values(dyn.schmitt).values())
     tau = dyn.schmitt["tau_comp_s"]
     decay = math.exp(-dt_s / tau)
-    n = int(math.ceil(t_stop_s / dt_s))
+    n = math.ceil(t_stop_s / dt_s)
     spikes: list[list[float]] = [[] for _ in range(batch)]
     releases: list[list[float]] = [[] for _ in range(batch)]
     ts, ys = [], []

@@ -328,7 +328,7 @@ def equation_values(p: DWMTJParams, **extra: float) -> dict[str, float]:
 # --- stochastic drive ------------------------------------------------------------
 def noise_factors(p: DWMTJParams, duration_s: float, seed: int) -> np.ndarray:
     """The seeded velocity factors N(1, sigma), one per ``noise_interval_s``."""
-    n = int(math.ceil(duration_s / p.noise_interval_s)) + 1
+    n = math.ceil(duration_s / p.noise_interval_s) + 1
     return np.random.default_rng(seed).normal(1.0, p.sigma, n)
 
 

@@ -12,8 +12,9 @@ window gates the write efficiency of Eq. 4::
     g(H, J) = tanh(H / h_pol) S((|H| - H_lo)/h_e) S((H_hi - |H|)/h_e),    S = logistic
     H_lo,hi = H_c -/+ W(J)/2,    W(J) = W_ref ((J^2 + eps^2) / J_ref^2)^(kappa/2)
 
-(eps = 1e-3 J_ref keeps the derivative finite at J = 0) so the window narrows at low write current (the range of usable bias points
-shrinks from 15 mA to 6 mA, Fig. 3c-f) and the signal amplitude grows with
+(eps = 1e-3 J_ref keeps the derivative finite at J = 0) so the window
+narrows at low write current (the range of usable bias points shrinks from
+15 mA to 6 mA, Fig. 3c-f) and the signal amplitude grows with
 current through ``gamma J`` itself.  The shape parameters are modelling
 choices fitted to the paper's qualitative description; ``spinspice
 calibrate field-gated-lif`` refits them to measured traces.
@@ -294,3 +295,43 @@ def compact_model(base: Any, gate: FieldGateParams) -> Any:
         variables=tuple(variables),
         contributions=base.contributions,
     )
+
+
+def readout_map(
+    device: Any,
+    gate: FieldGateParams,
+    hall: HallReadoutParams,
+    fields_oe: np.ndarray,
+    currents_a: np.ndarray,
+    n_pulses: int,
+    t_on_s: float,
+    t_off_s: float,
+    *,
+    substeps: int = 20,
+) -> np.ndarray:
+    """Hall read-out after each of ``n_pulses`` write pulses, for every field and current.
+
+    Paper 001 Fig. 3c-f analogue: the device (no comparator, no reset) starts
+    at rest and receives ``n_pulses`` pulses of each write current; the
+    result has shape ``(len(currents), len(fields), n_pulses + 1)`` in volts
+    (Hall voltage, before any preamplifier).  Vectorised over fields (RK4).
+    """
+    f = FIELD_GATED_RHS.numeric("numpy")
+    pv = tuple(FIELD_GATED_RHS.param_values({**device.values(), **gate.values()}).values())
+    fields = np.asarray(fields_oe, dtype=float)
+    out = np.empty((len(currents_a), len(fields), n_pulses + 1))
+    for ci, current in enumerate(currents_a):
+        j = current / device.area_m2
+        m = np.full_like(fields, device.m_rest)
+        out[ci, :, 0] = m
+        for k in range(n_pulses):
+            for jj, dur in ((j, t_on_s), (0.0, t_off_s)):
+                h = dur / substeps
+                for _ in range(substeps):
+                    k1 = f(m, jj, fields, *pv)
+                    k2 = f(m + h / 2 * k1, jj, fields, *pv)
+                    k3 = f(m + h / 2 * k2, jj, fields, *pv)
+                    k4 = f(m + h * k3, jj, fields, *pv)
+                    m = m + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+            out[ci, :, k + 1] = m
+    return out * hall.v_hall_full_v

@@ -18,7 +18,7 @@ import numpy as np
 
 from spinspice.models.params import ParamSet, param
 
-__all__ = ["PulseTrain"]
+__all__ = ["PulseTrain", "SampledDrive"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,3 +143,26 @@ class PulseTrain(ParamSet):
         if self.pulse_count is not None:
             n = min(n, self.pulse_count)
         return self.t_delay_s + self.period_s * np.arange(max(n, 0))
+
+
+class SampledDrive:
+    """A drive given as samples (a measured trace), linear between them.
+
+    Quacks like :class:`PulseTrain` where cell dynamics need it
+    (``value(t)`` and ``breakpoints(t_stop)``), so a model can be driven by a
+    CSV column as well as by a pulse train.
+    """
+
+    def __init__(self, t_s: np.ndarray, values: np.ndarray) -> None:
+        self.t_s = np.asarray(t_s, dtype=float)
+        self.values = np.asarray(values, dtype=float)
+        if self.t_s.ndim != 1 or self.t_s.shape != self.values.shape or self.t_s.size < 2:
+            from spinspice.errors import DataError
+
+            raise DataError("a sampled drive needs matching 1-D time and value arrays (>= 2 points)")
+
+    def value(self, t_s: np.ndarray | float) -> np.ndarray:
+        return np.interp(t_s, self.t_s, self.values)
+
+    def breakpoints(self, t_stop_s: float) -> np.ndarray:
+        return self.t_s[self.t_s <= t_stop_s]
