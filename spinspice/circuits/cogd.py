@@ -42,13 +42,15 @@ def cogd_device(p: CoGdParams) -> Subckt:
     """Co/Gd Hall bar: SOT channel ``(t1, t2)``, Hall output ``hall``; state node ``w`` (1 F)."""
     w = node_voltage("w")
     rhs = COGD_RHS.expr.xreplace({COGD_RHS.inputs[0]: w, COGD_RHS.inputs[1]: branch_current("sense")})
-    r_min, r_max, i_read = symbols = (sp.Symbol(n, real=True) for n in
-                                      ("r_hall_min_ohm", "r_hall_max_ohm", "i_read_a"))
+    r_min, r_max, i_read = symbols = (
+        sp.Symbol(n, real=True) for n in ("r_hall_min_ohm", "r_hall_max_ohm", "i_read_a")
+    )
     del symbols
     hall = (r_min + (r_max - r_min) * w) * i_read
     params = {s.name: v for s, v in COGD_RHS.param_values(p).items()}
-    params.update({"r_hall_min_ohm": p.r_hall_min_ohm, "r_hall_max_ohm": p.r_hall_max_ohm,
-                   "i_read_a": p.i_read_a})
+    params.update(
+        {"r_hall_min_ohm": p.r_hall_min_ohm, "r_hall_max_ohm": p.r_hall_max_ohm, "i_read_a": p.i_read_a}
+    )
     return Subckt(
         name=f"spinspice_cogd_{stable_hash(p)}",
         ports=("t1", "t2", "hall"),

@@ -55,12 +55,17 @@ class STDPShape:
     t_tail_s: float = 15e-3
 
     def spike_kwargs(self, p: CoGdParams) -> dict[str, float]:
-        return {"amplitude_a": -self.main_frac * p.x0_a, "t_pulse_s": self.t_pulse_s,
-                "t_tail_s": self.t_tail_s, "tail_frac": self.tail_frac}
+        return {
+            "amplitude_a": -self.main_frac * p.x0_a,
+            "t_pulse_s": self.t_pulse_s,
+            "t_tail_s": self.t_tail_s,
+            "tail_frac": self.tail_frac,
+        }
 
 
-def _reference(p: CoGdParams, times: np.ndarray, currents: np.ndarray, w0: float,
-               sample_s: np.ndarray) -> np.ndarray:
+def _reference(
+    p: CoGdParams, times: np.ndarray, currents: np.ndarray, w0: float, sample_s: np.ndarray
+) -> np.ndarray:
     """scipy integration of dw/dt on the piece-wise linear current; w at ``sample_s``."""
     f = COGD_RHS.numeric("numpy")
     pv = tuple(COGD_RHS.param_values(p).values())
@@ -75,8 +80,14 @@ def _reference(p: CoGdParams, times: np.ndarray, currents: np.ndarray, w0: float
                 out[k] = w
                 k += 1
             continue
-        sol = solve_ivp(lambda tt, y: [float(f(y[0], float(np.interp(tt, times, currents)), *pv))],
-                        (t, t_next), [w], method="LSODA", rtol=1e-10, atol=1e-12)
+        sol = solve_ivp(
+            lambda tt, y: [float(f(y[0], float(np.interp(tt, times, currents)), *pv))],
+            (t, t_next),
+            [w],
+            method="LSODA",
+            rtol=1e-10,
+            atol=1e-12,
+        )
         if not sol.success:  # pragma: no cover - solver failure
             raise SimulationError(f"Co/Gd reference failed: {sol.message}")
         w, t = float(sol.y[0, -1]), t_next
@@ -115,8 +126,9 @@ def activation_curve(
     y_circuit = wf.at("w", np.array(samples))
     y_ref = _reference(p, t_arr, i_arr, 0.5, np.array(samples))
     y_formula = sigmoid(xs, p)
-    (x0_fit, k_fit), _ = curve_fit(lambda x, x0, k: 1 / (1 + np.exp(-(x - x0) / k)), xs, y_circuit,
-                                   p0=(p.x0_a, p.k_a))
+    (x0_fit, k_fit), _ = curve_fit(
+        lambda x, x0, k: 1 / (1 + np.exp(-(x - x0) / k)), xs, y_circuit, p0=(p.x0_a, p.k_a)
+    )
     return {
         "schema": "spinspice.cogd_activation",
         "schema_version": 1,
@@ -156,11 +168,15 @@ def stdp_window(
         t0 = 1e-3 + max(0.0, -dt)
         t_end = t0 + max(dt, 0.0) + span + 2e-3
         # sample the waveform densely enough to carry its corners into the PWL
-        t = np.unique(np.concatenate([
-            np.linspace(0.0, t_end, 801),
-            t0 + np.array([0.0, shape.t_pulse_s, span]),
-            t0 + dt + np.array([0.0, shape.t_pulse_s, span]),
-        ]))
+        t = np.unique(
+            np.concatenate(
+                [
+                    np.linspace(0.0, t_end, 801),
+                    t0 + np.array([0.0, shape.t_pulse_s, span]),
+                    t0 + dt + np.array([0.0, shape.t_pulse_s, span]),
+                ]
+            )
+        )
         t = t[(t >= 0) & (t <= t_end)]
         i = stdp_pair_current(t, dt, t0, **kw)
         # vertical steps of the ideal spikes become 10 us edges in the PWL
@@ -204,8 +220,13 @@ def write_activation(report: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     fig, ax = plt.subplots(figsize=(6, 4))
     x = np.asarray(report["x_a"]) * 1e3
     xx = np.linspace(x.min(), x.max(), 200)
-    ax.plot(xx, sigmoid(xx * 1e-3, CoGdParams(**report["params"])), "-", color="gray",
-            label="Y = 1/(1+exp(-(X-X0)/K))")
+    ax.plot(
+        xx,
+        sigmoid(xx * 1e-3, CoGdParams(**report["params"])),
+        "-",
+        color="gray",
+        label="Y = 1/(1+exp(-(X-X0)/K))",
+    )
     ax.plot(x, report["y_reference"], "s", mfc="none", label="scipy reference")
     ax.plot(x, report["y_circuit"], "o", ms=4, label="circuit (ngspice)")
     ax.set_xlabel("SET pulse current X (mA)")
@@ -214,25 +235,42 @@ def write_activation(report: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     save_figure(fig, out_dir / "activation.png")
-    report["files"] = {"report_json": "report.json", "report_md": "report.md", "netlist": "netlist.cir",
-                       "plot": "activation.png"}
+    report["files"] = {
+        "report_json": "report.json",
+        "report_md": "report.md",
+        "netlist": "netlist.cir",
+        "plot": "activation.png",
+    }
     atomic_write_json(out_dir / "report.json", report)
-    atomic_write_text(out_dir / "report.md", "\n".join([
-        "# spinspice Co/Gd sigmoid neuron (paper 003)",
-        "",
-        f"RESET (-30 mA) then SET pulse of amplitude X, 10 ms each; ngspice {report['backend']} backend.",
-        "",
-        "| X (mA) | Y circuit | Y reference | Y formula |",
-        "|---|---|---|---|",
-        *[f"| {a * 1e3:.2f} | {b:.4f} | {c:.4f} | {d:.4f} |" for a, b, c, d in
-          zip(report["x_a"], report["y_circuit"], report["y_reference"], report["y_sigmoid"], strict=True)],
-        "",
-        f"Max |circuit - reference| = {report['max_error_vs_reference']:.2e}; "
-        f"max |circuit - formula| = {report['max_error_vs_sigmoid']:.2e}; "
-        f"sigmoid fitted to the circuit: X0 = {report['fit']['x0_a'] * 1e3:.3f} mA, "
-        f"K = {report['fit']['k_a'] * 1e3:.3f} mA.",
-        "",
-    ]))
+    atomic_write_text(
+        out_dir / "report.md",
+        "\n".join(
+            [
+                "# spinspice Co/Gd sigmoid neuron (paper 003)",
+                "",
+                f"RESET (-30 mA) then SET pulse of amplitude X, 10 ms each; ngspice {report['backend']} backend.",
+                "",
+                "| X (mA) | Y circuit | Y reference | Y formula |",
+                "|---|---|---|---|",
+                *[
+                    f"| {a * 1e3:.2f} | {b:.4f} | {c:.4f} | {d:.4f} |"
+                    for a, b, c, d in zip(
+                        report["x_a"],
+                        report["y_circuit"],
+                        report["y_reference"],
+                        report["y_sigmoid"],
+                        strict=True,
+                    )
+                ],
+                "",
+                f"Max |circuit - reference| = {report['max_error_vs_reference']:.2e}; "
+                f"max |circuit - formula| = {report['max_error_vs_sigmoid']:.2e}; "
+                f"sigmoid fitted to the circuit: X0 = {report['fit']['x0_a'] * 1e3:.3f} mA, "
+                f"K = {report['fit']['k_a'] * 1e3:.3f} mA.",
+                "",
+            ]
+        ),
+    )
     return report
 
 
