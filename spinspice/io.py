@@ -21,6 +21,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "report_header",
     "staged_output",
     "to_jsonable",
 ]
@@ -103,3 +104,10 @@ def staged_output(out_dir: str | Path) -> Iterator[Path]:
             os.replace(src, dst)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def report_header(schema: str, version: int = 1) -> dict[str, Any]:
+    """The fields every spinspice report starts with: schema name and version, spinspice version."""
+    from spinspice import __version__
+
+    return {"schema": schema, "schema_version": version, "spinspice_version": __version__}

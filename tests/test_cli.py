@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from spinspice.cli import main
@@ -119,7 +120,7 @@ def test_models_lists_dw_lif_with_parameter_metadata(capsys) -> None:
     dw = next(m for m in listing["models"] if m["name"] == "dw-lif")
     alpha = next(p for p in dw["parameters"] if p["name"] == "alpha_per_s")
     assert alpha["default"] == -1.549 and "Eq. 4" in alpha["source"] and alpha["unit"] == "1/s"
-    assert any(p["name"] == "v_dd_write_v" for p in listing["circuit_parameters"])
+    assert any(p["name"] == "v_dd_write_v" for p in dw["circuit_parameters"])
 
 
 @pytest.mark.ngspice
@@ -175,3 +176,73 @@ def test_console_script_and_demo(tmp_path) -> None:
 def test_version(capsys) -> None:
     code, out, _ = _run(capsys, "--version")
     assert code == 0 and out.startswith("spinspice ")
+
+
+@pytest.mark.ngspice
+def test_cogd_neuron_gives_the_activation_curve(tmp_path, capsys) -> None:
+    code, out, _ = _run(
+        capsys,
+        "neuron",
+        "--model",
+        "cogd-sigmoid",
+        "--sweep-i-write",
+        "8m,14m,20m",
+        "--out",
+        str(tmp_path),
+        "--json",
+    )
+    assert code == 0
+    rep = json.loads(out)
+    assert rep["y_circuit"][0] < 0.2 < rep["y_circuit"][1] < 0.8 < rep["y_circuit"][2]
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "report.json",
+        "report.md",
+        "netlist.cir",
+        "activation.png",
+    }
+    code, _, err = _run(capsys, "neuron", "--model", "mtj-read", "--out", str(tmp_path / "x"))
+    assert code == 1 and "not a neuron" in err
+
+
+@pytest.mark.ngspice
+def test_stdp_command(tmp_path, capsys) -> None:
+    code, out, _ = _run(capsys, "stdp", "--dt", "-3m,3m", "--out", str(tmp_path), "--json")
+    assert code == 0
+    dw = json.loads(out)["dw_circuit"]
+    assert dw[0] < 0 < dw[1]
+    assert (tmp_path / "stdp.png").is_file() and (tmp_path / "report.md").is_file()
+    code, _, err = _run(capsys, "stdp", "--dt", "3m:1m:1m", "--out", str(tmp_path / "x"))
+    assert code == 1 and "STOP >= START" in err
+
+
+@pytest.mark.ngspice
+def test_fieldmap_command(tmp_path, capsys) -> None:
+    args = ["fieldmap", "--currents", "10m,15m", "--fields", "-300:300:100", "--pulses", "4"]
+    code, out, _ = _run(capsys, *args, "--circuit-fields", "200", "--out", str(tmp_path), "--json")
+    assert code == 0
+    rep = json.loads(out)
+    assert np.asarray(rep["readout_v"]).shape == (2, 7, 5)
+    assert len(rep["circuit_checks"]) == 1
+    assert {p.name for p in tmp_path.iterdir()} == {"fieldmap.json", "fieldmap.md", "fieldmap.png"}
+
+
+@pytest.mark.ngspice
+def test_distribution_command(tmp_path, capsys) -> None:
+    args = [
+        "distribution",
+        "--preset",
+        "paper-004-12",
+        "--n-torch",
+        "40",
+        "--n-circuit",
+        "4",
+        "--out",
+        str(tmp_path),
+    ]
+    code, out, _ = _run(capsys, *args, "--json")
+    assert code == 0
+    (rep,) = json.loads(out)["presets"]
+    assert rep["same_count_fraction"] == 1.0 and len(rep["torch_counts"]) == 40
+    assert (tmp_path / "distribution.png").is_file() and (tmp_path / "counts_paper-004-12.csv").is_file()
+    code, _, err = _run(capsys, "distribution", "--model", "lif", "--out", str(tmp_path / "x"))
+    assert code == 1 and "deterministic" in err

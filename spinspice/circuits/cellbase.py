@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -92,12 +93,14 @@ class Stimulus:
 
     ``values[k]`` holds from ``k * interval_s`` to ``(k + 1) * interval_s``
     (the last value holds on).  Used for seeded random factors (paper 004)
-    so that torch and ngspice see the same realisation.
+    so that torch and ngspice see the same realisation.  A batch of
+    realisations (:meth:`stack`, ``values`` of shape ``(batch, n)``) drives
+    the batched torch stepper; only a single one can become a PWL source.
     """
 
     name: str
     interval_s: float
-    values: tuple[float, ...]
+    values: tuple[float, ...] | tuple[tuple[float, ...], ...]
     edge_s: float = 1e-12
 
     def __post_init__(self) -> None:
@@ -106,18 +109,46 @@ class Stimulus:
         if not 0 < self.edge_s < self.interval_s / 2:
             raise ModelParameterError(f"stimulus {self.name}: edge_s must be in (0, interval_s/2)")
 
+    @classmethod
+    def stack(cls, stimuli: Sequence[Stimulus]) -> Stimulus:
+        """One batched stimulus from equally spaced single realisations (padded with their last value)."""
+        if not stimuli or any(s.array.ndim != 1 for s in stimuli):
+            raise ModelParameterError("Stimulus.stack needs at least one single (1-D) stimulus")
+        first = stimuli[0]
+        if any(s.interval_s != first.interval_s or s.edge_s != first.edge_s for s in stimuli):
+            raise ModelParameterError("Stimulus.stack: every stimulus needs the same interval and edge")
+        n = max(len(s.values) for s in stimuli)
+        rows = tuple(
+            tuple(float(v) for v in s.values) + (float(s.values[-1]),) * (n - len(s.values)) for s in stimuli
+        )
+        return cls(first.name, first.interval_s, rows, first.edge_s)
+
+    @functools.cached_property
+    def array(self) -> np.ndarray:
+        return np.asarray(self.values, dtype=float)
+
+    @property
+    def batch(self) -> int | None:
+        """Number of realisations of a batched stimulus (None for a single one)."""
+        return None if self.array.ndim == 1 else self.array.shape[0]
+
     def value(self, t_s: np.ndarray | float) -> np.ndarray:
-        """Value at ``t_s``, with the same linear edges as the PWL source."""
+        """Value at ``t_s``, with the same linear edges as the PWL source.
+
+        A batched stimulus at a scalar time gives one value per realisation.
+        """
         t = np.asarray(t_s, dtype=float)
-        vals = np.asarray(self.values)
-        k = np.clip(np.floor(t / self.interval_s).astype(int), 0, len(vals) - 1)
+        vals = self.array
+        n = vals.shape[-1]
+        k = np.clip(np.floor(t / self.interval_s).astype(int), 0, n - 1)
         tau = t - k * self.interval_s
-        prev = vals[np.maximum(k - 1, 0)]
+        prev = vals[..., np.maximum(k - 1, 0)]
         ramp = np.clip(tau / self.edge_s, 0.0, 1.0)
-        out = np.where(k == 0, vals[0], prev + (vals[k] - prev) * ramp)
-        return out
+        return np.where(k == 0, vals[..., 0], prev + (vals[..., k] - prev) * ramp)
 
     def pwl_points(self) -> tuple[tuple[float, float], ...]:
+        if self.batch is not None:
+            raise ModelParameterError(f"stimulus {self.name}: a batch of realisations has no single PWL")
         pts = [(0.0, self.values[0])]
         for k in range(1, len(self.values)):
             t0 = k * self.interval_s
@@ -125,7 +156,7 @@ class Stimulus:
         return tuple(pts)
 
     def breakpoints(self, t_stop_s: float) -> np.ndarray:
-        ks = np.arange(1, len(self.values))
+        ks = np.arange(1, self.array.shape[-1])
         t = np.concatenate([ks * self.interval_s, ks * self.interval_s + self.edge_s])
         return np.sort(t[t <= t_stop_s])
 

@@ -14,22 +14,18 @@ import numpy as np
 import sympy as sp
 
 from spinspice.circuits.core import (
-    BehavioralCurrent,
     BehavioralVoltage,
-    Capacitor,
     CurrentSource,
     Instance,
     Probe,
     Pwl,
-    Resistor,
     Subckt,
     Testbench,
     Transient,
-    VoltageSource,
     generator,
     stable_hash,
 )
-from spinspice.circuits.devices import STATE_CAPACITANCE_F, _param_doc
+from spinspice.circuits.devices import _param_doc, sensed_track, state_node
 from spinspice.errors import ModelParameterError
 from spinspice.models.cogd import COGD_RHS, CoGdParams
 from spinspice.models.expr import branch_current, node_voltage
@@ -55,10 +51,8 @@ def cogd_device(p: CoGdParams) -> Subckt:
         name=f"spinspice_cogd_{stable_hash(p)}",
         ports=("t1", "t2", "hall"),
         elements=(
-            Resistor("track", "t1", "x", p.r_track_ohm),
-            VoltageSource("sense", "x", "t2", 0.0),
-            BehavioralCurrent("dwdt", "0", "w", rhs),
-            Capacitor("state", "w", "0", STATE_CAPACITANCE_F),
+            *sensed_track(p.r_track_ohm),
+            *state_node("w", rhs, "dwdt"),
             BehavioralVoltage("hall_v", "hall", "0", hall),
         ),
         doc="Co/Gd multilevel SOT device (paper 003, spinspice.models.cogd); V(w) = normalised "

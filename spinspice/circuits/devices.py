@@ -58,6 +58,16 @@ __all__ = [
 STATE_CAPACITANCE_F = 1.0
 
 
+def sensed_track(r_track_ohm: float) -> tuple[Element, ...]:
+    """The write track ``t1 -> t2`` with a 0 V source ``sense`` whose current the equations read."""
+    return (Resistor("track", "t1", "x", r_track_ohm), VoltageSource("sense", "x", "t2", 0.0))
+
+
+def state_node(node: str, rhs: sp.Expr, rate_name: str, cap_name: str = "state") -> tuple[Element, ...]:
+    """A state held on ``node`` (1 F to ground) charged by a B-source equal to its derivative."""
+    return (BehavioralCurrent(rate_name, "0", node, rhs), Capacitor(cap_name, node, "0", STATE_CAPACITANCE_F))
+
+
 def _param_doc(*sets: object) -> str:
     lines = []
     for ps in sets:
@@ -93,10 +103,8 @@ def dwlif_device(p: DWLIFParams, mtj: MTJParams) -> Subckt:
         name=f"spinspice_dwlif_{stable_hash(p, mtj)}",
         ports=("t1", "t2", "t3", "b"),
         elements=(
-            Resistor("track", "t1", "x", p.r_track_ohm),
-            VoltageSource("sense", "x", "t2", 0.0),
-            BehavioralCurrent("dmdt", "0", "m", rhs),
-            Capacitor("state", "m", "0", STATE_CAPACITANCE_F),
+            *sensed_track(p.r_track_ohm),
+            *state_node("m", rhs, "dmdt"),
             Instance("mtj", mtj_read(mtj), ("t3", "b", "m")),
         ),
         doc=(
@@ -145,10 +153,8 @@ def saflif_device(p: SAFLIFParams) -> Subckt:
         name=f"spinspice_saflif_{stable_hash(p)}",
         ports=("t1", "t2", "out"),
         elements=(
-            Resistor("track", "t1", "x", p.r_track_ohm),
-            VoltageSource("sense", "x", "t2", 0.0),
-            BehavioralCurrent("dvdt", "0", "vn", rhs),
-            Capacitor("state", "vn", "0", STATE_CAPACITANCE_F),
+            *sensed_track(p.r_track_ohm),
+            *state_node("vn", rhs, "dvdt"),
             BehavioralVoltage("hall", "out", "0", vn * scale),
         ),
         doc="SAF-LIF neuron (paper 002 Eq. 1): V(vn) = V_Hall / v_scale; out = V_Hall\n" + _param_doc(p),
@@ -184,12 +190,9 @@ def dwmtj_device(p: DWMTJParams, flag: Mapping[str, float]) -> Subckt:
         name=f"spinspice_dwmtj_{stable_hash(p, dict(flag))}",
         ports=("t1", "t2", "a", "b", "nz"),
         elements=(
-            Resistor("track", "t1", "x", p.r_track_ohm),
-            VoltageSource("sense", "x", "t2", 0.0),
-            BehavioralCurrent("dudt", "0", "u", dudt),
-            Capacitor("pos", "u", "0", STATE_CAPACITANCE_F),
-            BehavioralCurrent("dfdt", "0", "f", dfdt),
-            Capacitor("flag", "f", "0", STATE_CAPACITANCE_F),
+            *sensed_track(p.r_track_ohm),
+            *state_node("u", dudt, "dudt", "pos"),
+            *state_node("f", dfdt, "dfdt", "flag"),
             BehavioralCurrent("mtj_a", "a", "0", node_voltage("a") / r_a),
             BehavioralCurrent("mtj_b", "b", "0", node_voltage("b") / r_b),
         ),
@@ -242,10 +245,8 @@ def field_gated_device(p: DWLIFParams, gate: FieldGateParams, readout: Any) -> S
         name=f"spinspice_field_gated_{stable_hash(p, gate, readout)}",
         ports=("t1", "t2", "t3", "b", "h"),
         elements=(
-            Resistor("track", "t1", "x", p.r_track_ohm),
-            VoltageSource("sense", "x", "t2", 0.0),
-            BehavioralCurrent("dmdt", "0", "m", rhs),
-            Capacitor("state", "m", "0", STATE_CAPACITANCE_F),
+            *sensed_track(p.r_track_ohm),
+            *state_node("m", rhs, "dmdt"),
             read,
         ),
         doc=(

@@ -268,10 +268,10 @@ class DWMTJReadParams(ParamSet):
         hi=1e-2,
     )
     flag_tau_s: float = param(
-        200e-12,
+        1e-9,
         unit="s",
         desc="time constant of the auto-reset flag",
-        source="modelling choice (fast vs. 50 ns pulses)",
+        source="modelling choice (fast vs. the 60 ns between 50 ns pulses)",
         lo=1e-13,
         hi=1e-6,
     )
@@ -300,14 +300,7 @@ class DWMTJCell(SteeredCell):
     )
 
     def flag_params(self) -> dict[str, float]:
-        d = self.dwmtj
-        return {
-            "v_hi_v": d.u_exit,
-            "v_lo_v": d.u_rearm,
-            "width_comp_v": self.readout.flag_width,
-            "tau_comp_s": self.readout.flag_tau_s,
-            "k_hyst": 0.05,
-        }
+        return mtjmod.flag_values(self.dwmtj, width=self.readout.flag_width, tau_s=self.readout.flag_tau_s)
 
     def v_b(self, r_b_ohm: float) -> float:
         return r_b_ohm / (r_b_ohm + self.readout.r_read_mtj_ohm) * self.readout.v_read_mtj_v
@@ -380,6 +373,10 @@ class DWMTJCell(SteeredCell):
         # the auto-reset flag is a Schmitt switch too: never step over it
         return 2.5 * self.readout.flag_tau_s
 
+    def stepper_dt_s(self, drive: PulseTrain) -> float:
+        # explicit RK4 must also resolve the stiff re-nucleation and auto-reset flag relaxations
+        return min(super().stepper_dt_s(drive), self.dwmtj.tau_renucleate_s / 4, self.readout.flag_tau_s / 2)
+
     def check(self, i_write_a: float) -> None:
         v_win = i_write_a * self.dwmtj.r_track_ohm
         if self.drivers.v_dd_write_v - v_win < self.drivers.headroom_write_v:
@@ -397,8 +394,10 @@ class DWMTJCell(SteeredCell):
         r_b = _bound(mtjmod.MTJ_B_RESISTANCE, values)
 
         def rhs(t: float, y: Any, fire: Any, xp: Any) -> Any:
-            nz = float(stimulus.value(t)) if stimulus is not None else 1.0
-            v = float(vel(np, float(drive.value(t)), d.h_eff_a_per_m, nz))
+            # one velocity factor per realisation of a batched stimulus, else a scalar
+            nz = stimulus.value(t) if stimulus is not None else 1.0
+            v = vel(np, float(drive.value(t)), d.h_eff_a_per_m, nz)
+            v = float(v) if np.ndim(v) == 0 else (xp.as_tensor(v) if backend_of(xp) == "torch" else v)
             return stack([du(xp, y[0], y[1], v), df(xp, y[0], y[1])], xp)
 
         def breakpoints(t_stop: float) -> np.ndarray:
@@ -451,11 +450,16 @@ class FieldGatedCell(SteeredCell):
     def hall_mode(self) -> bool:
         return bool(self.hall.use_hall_readout)
 
+    def sensor_v(self, m: np.ndarray | float) -> np.ndarray:
+        """Raw read-out for state ``m``: the Hall voltage, or the MTJ divider output."""
+        if self.hall_mode:
+            return self.hall.v_hall_full_v * np.asarray(m, dtype=float)
+        return np.asarray(divider_vout(np.asarray(m, dtype=float), self.mtj, self.divider))
+
     def readout_v(self, m: float) -> float:
         """Comparator input for state ``m``: preamplified Hall voltage, or the MTJ divider."""
-        if self.hall_mode:
-            return self.hall.preamp_gain * self.hall.v_hall_full_v * m
-        return float(divider_vout(m, self.mtj, self.divider))
+        gain = self.hall.preamp_gain if self.hall_mode else 1.0
+        return gain * float(self.sensor_v(m))
 
     def thresholds_v(self) -> tuple[float, float]:
         """Fire entering the paper's threshold window, release within the resting range.

@@ -7,6 +7,8 @@ The first preset of a model is its default.
 
 from __future__ import annotations
 
+from typing import Any
+
 from spinspice.circuits.cell import DWLIFCell, InputDriverParams
 from spinspice.circuits.cellbase import CellParams
 from spinspice.circuits.comparator import ComparatorParams
@@ -18,7 +20,7 @@ from spinspice.models.dwmtj import DWMTJParams
 from spinspice.models.fieldgate import FieldGateParams, FieldLineParams, HallReadoutParams
 from spinspice.models.saflif import SAFLIFParams
 
-__all__ = ["NEURON_CELLS", "get_cell", "register_cell"]
+__all__ = ["NEURON_CELLS", "catalog", "get_cell", "register_cell"]
 
 #: model name -> cell class (each with a ``presets`` mapping; the first is the default)
 NEURON_CELLS: dict[str, type[CellParams]] = {}
@@ -99,3 +101,57 @@ LIFCell.presets = {"snntorch-leaky": LIFCell()}
 
 for _cls in (DWLIFCell, FieldGatedCell, SAFLIFCell, DWMTJCell, LIFCell):
     register_cell(_cls)
+
+
+def _info_row(info: Any, value: Any, group: str) -> dict[str, Any]:
+    return {
+        "name": info.name,
+        "unit": info.unit,
+        "default": value,
+        "range": info.range_text(),
+        "source": info.source,
+        "description": info.desc,
+        "group": group,
+    }
+
+
+def catalog() -> list[dict[str, Any]]:
+    """Every registered model with its parameters (name, unit, default, range, source).
+
+    Defaults are those of the model's default preset (its first), so the
+    listing shows what ``spinspice neuron --model M`` simulates.  Circuit
+    parameters (read-out, comparator, drivers ...) are listed apart from the
+    device's own.
+    """
+    from spinspice.models.registry import MODELS
+
+    out = []
+    for spec in MODELS.values():
+        cell_cls = NEURON_CELLS.get(spec.name)
+        device_sets = {ps.__name__ for ps in spec.param_sets}
+        params, circuit, presets = [], [], []
+        if cell_cls is not None:
+            presets = list(cell_cls.presets)
+            cell = next(iter(cell_cls.presets.values()))
+            values = cell.values()
+            for _group, ps in cell.groups().items():
+                rows = [_info_row(i, values[i.name], type(ps).__name__) for i in ps.param_info()]
+                (params if type(ps).__name__ in device_sets else circuit).extend(rows)
+            listed = {type(ps).__name__ for ps in cell.groups().values()}
+        else:
+            listed = set()
+        for ps in spec.param_sets:
+            if ps.__name__ not in listed:
+                params.extend(_info_row(i, i.default, ps.__name__) for i in ps.param_info())
+        out.append(
+            {
+                "name": spec.name,
+                "title": spec.title,
+                "source": spec.source,
+                "spiking": spec.spiking,
+                "presets": presets,
+                "parameters": params,
+                "circuit_parameters": circuit,
+            }
+        )
+    return out

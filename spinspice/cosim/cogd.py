@@ -17,12 +17,11 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.optimize import curve_fit
 
-from spinspice import __version__
 from spinspice.circuits.cogd import cogd_testbench, pwl_current
 from spinspice.cosim.plots import _pyplot, save_figure
 from spinspice.cosim.simulate import simulate
 from spinspice.errors import ModelParameterError, SimulationError
-from spinspice.io import atomic_write_json, atomic_write_text
+from spinspice.io import atomic_write_json, atomic_write_text, report_header
 from spinspice.models.cogd import COGD_RHS, CoGdParams, sigmoid, stdp_pair_current
 from spinspice.netlists.spice import format_testbench
 
@@ -130,11 +129,10 @@ def activation_curve(
         lambda x, x0, k: 1 / (1 + np.exp(-(x - x0) / k)), xs, y_circuit, p0=(p.x0_a, p.k_a)
     )
     return {
-        "schema": "spinspice.cogd_activation",
-        "schema_version": 1,
-        "spinspice_version": __version__,
+        **report_header("spinspice.cogd_activation"),
         "backend": backend,
         "params": p.values(),
+        "timing": dataclasses.asdict(timing),
         "x_a": xs,
         "y_circuit": y_circuit,
         "y_reference": y_ref,
@@ -186,9 +184,7 @@ def stdp_window(
         dw_c.append(float(wf["w"][-1] - 0.5))
         dw_r.append(float(_reference(p, t_pwl, i_pwl, 0.5, np.array([t_pwl[-1]]))[0] - 0.5))
     return {
-        "schema": "spinspice.cogd_stdp",
-        "schema_version": 1,
-        "spinspice_version": __version__,
+        **report_header("spinspice.cogd_stdp"),
         "backend": backend,
         "params": p.values(),
         "shape": dataclasses.asdict(shape),
@@ -204,7 +200,7 @@ def _ramped(t: np.ndarray, i: np.ndarray, edge_s: float) -> tuple[np.ndarray, np
     """Turn jumps of a sampled waveform into linear edges of ``edge_s``."""
     out_t, out_i = [float(t[0])], [float(i[0])]
     for k in range(1, len(t)):
-        if abs(i[k] - i[k - 1]) > 1e-9 * max(1.0, abs(i[k])) and t[k] - out_t[-1] > edge_s:
+        if abs(i[k] - i[k - 1]) > 1e-9 * max(1.0, abs(i[k])) and t[k] - out_t[-1] > 1.001 * edge_s:
             out_t.append(float(t[k]) - edge_s)
             out_i.append(float(i[k - 1]))
         out_t.append(float(t[k]))
@@ -242,13 +238,16 @@ def write_activation(report: dict[str, Any], out_dir: Path) -> dict[str, Any]:
         "plot": "activation.png",
     }
     atomic_write_json(out_dir / "report.json", report)
+    tm = report["timing"]
     atomic_write_text(
         out_dir / "report.md",
         "\n".join(
             [
                 "# spinspice Co/Gd sigmoid neuron (paper 003)",
                 "",
-                f"RESET (-30 mA) then SET pulse of amplitude X, 10 ms each; ngspice {report['backend']} backend.",
+                f"RESET ({tm['i_reset_a'] * 1e3:g} mA) then SET pulse of amplitude X, "
+                f"{tm['t_pulse_s'] * 1e3:g} ms each, {tm['t_gap_s'] * 1e3:g} ms apart; "
+                f"ngspice {report['backend']} backend.",
                 "",
                 "| X (mA) | Y circuit | Y reference | Y formula |",
                 "|---|---|---|---|",
@@ -288,6 +287,36 @@ def write_stdp(report: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     save_figure(fig, out_dir / "stdp.png")
-    report["files"] = {"report_json": "report.json", "plot": "stdp.png"}
+    report["files"] = {"report_json": "report.json", "report_md": "report.md", "plot": "stdp.png"}
     atomic_write_json(out_dir / "report.json", report)
+    sh = report["shape"]
+    atomic_write_text(
+        out_dir / "report.md",
+        "\n".join(
+            [
+                "# spinspice Co/Gd synapse STDP window (paper 003 Fig. 3d analogue)",
+                "",
+                f"Spike: main pulse {sh['main_frac']:g} X0 for {sh['t_pulse_s'] * 1e3:g} ms, "
+                f"opposite tail from {sh['tail_frac']:g} of it to 0 over {sh['t_tail_s'] * 1e3:g} ms; "
+                "the device sees I_pre(t) - I_post(t - dt) from the demagnetised state (w = 1/2); "
+                f"ngspice {report['backend']} backend.",
+                "",
+                "| dt (ms) | dw circuit | dw reference | dR_hall (ohm) |",
+                "|---|---|---|---|",
+                *[
+                    f"| {a * 1e3:+.2f} | {b:+.4f} | {c:+.4f} | {d:+.4f} |"
+                    for a, b, c, d in zip(
+                        report["dt_s"],
+                        report["dw_circuit"],
+                        report["dw_reference"],
+                        report["d_r_hall_ohm"],
+                        strict=True,
+                    )
+                ],
+                "",
+                f"Max |circuit - reference| = {report['max_error_vs_reference']:.2e}.",
+                "",
+            ]
+        ),
+    )
     return report

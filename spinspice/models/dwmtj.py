@@ -61,6 +61,7 @@ __all__ = [
     "VELOCITY",
     "DWMTJParams",
     "compact_model",
+    "flag_values",
     "noise_factors",
     "pulse_counts_to_fire",
 ]
@@ -154,7 +155,7 @@ class DWMTJParams(ParamSet):
     )
     l_margin_m: float = param(50e-9, unit="m", desc="track beyond MTJ_B", source="modelling choice", lo=0.0)
     tau_renucleate_s: float = param(
-        0.5e-9,
+        2e-9,
         unit="s",
         desc="time to re-write a domain under MTJ_A",
         source="modelling choice",
@@ -323,6 +324,19 @@ MTJ_B_RESISTANCE = Equation(
 def equation_values(p: DWMTJParams, **extra: float) -> dict[str, float]:
     """Every parameter the DW-MTJ equations read, derived ones included."""
     return {**p.values(), "l_track_m": p.l_track_m, "u_start": p.u_start, **extra}
+
+
+def flag_values(
+    p: DWMTJParams, *, width: float = 1e-4, tau_s: float = 1e-9, k_hyst: float = 0.05
+) -> dict[str, float]:
+    """Parameters of the auto-reset flag (:data:`FLAG_RHS`): sets at ``u_exit``, clears at ``u_rearm``."""
+    return {
+        "v_hi_v": p.u_exit,
+        "v_lo_v": p.u_rearm,
+        "width_comp_v": width,
+        "tau_comp_s": tau_s,
+        "k_hyst": k_hyst,
+    }
 
 
 # --- stochastic drive ------------------------------------------------------------

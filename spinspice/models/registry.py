@@ -38,14 +38,7 @@ def _first_line(module: object) -> str:
 
 def _dwmtj_compact() -> CompactModel:
     p = dwmtj.DWMTJParams()
-    flag = {
-        "v_hi_v": p.u_exit,
-        "v_lo_v": p.u_rearm,
-        "width_comp_v": 1e-4,
-        "tau_comp_s": 200e-12,
-        "k_hyst": 0.05,
-    }
-    return dwmtj.compact_model(p, flag)
+    return dwmtj.compact_model(p, dwmtj.flag_values(p))
 
 
 def _field_gated_compact() -> CompactModel:
