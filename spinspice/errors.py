@@ -20,6 +20,7 @@ __all__ = [
     "SimulationError",
     "SimulatorNotFoundError",
     "SpinspiceError",
+    "TrainingError",
     "UnitError",
     "did_you_mean",
 ]
@@ -83,6 +84,10 @@ class CheckpointError(SpinspiceError):
 
 class DataError(SpinspiceError):
     """A data set or trace file is missing or malformed."""
+
+
+class TrainingError(SpinspiceError):
+    """Training diverged or cannot proceed (non-finite drive, loss or weights)."""
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

@@ -111,3 +111,23 @@ def report_header(schema: str, version: int = 1) -> dict[str, Any]:
     from spinspice import __version__
 
     return {"schema": schema, "schema_version": version, "spinspice_version": __version__}
+
+
+def pyplot() -> Any:
+    """matplotlib.pyplot on the non-interactive Agg backend (imported on first use)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig: Any, path: str | Path, dpi: int = 130) -> Path:
+    """Write ``fig`` as a PNG atomically and close it."""
+    import io as _io
+
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    pyplot().close(fig)
+    return atomic_write_bytes(path, buf.getvalue())

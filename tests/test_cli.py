@@ -246,3 +246,110 @@ def test_distribution_command(tmp_path, capsys) -> None:
     assert (tmp_path / "distribution.png").is_file() and (tmp_path / "counts_paper-004-12.csv").is_file()
     code, _, err = _run(capsys, "distribution", "--model", "lif", "--out", str(tmp_path / "x"))
     assert code == 1 and "deterministic" in err
+
+
+# -- training ---------------------------------------------------------------------------
+SNNTORCH_NET = """
+import torch
+import snntorch as snn
+
+
+def build():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(64, 10), snn.Leaky(beta=0.9, init_hidden=True))
+"""
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One small `spinspice train` run on digits (shared by the training CLI tests)."""
+    folder = tmp_path_factory.mktemp("train")
+    code = main(
+        [
+            "train",
+            "--dataset",
+            "digits",
+            "--arch",
+            "fc:64-30-10",
+            "--epochs",
+            "2",
+            "--steps",
+            "6",
+            "--batch-size",
+            "32",
+            "--lr",
+            "5e-3",
+            "--max-train",
+            "320",
+            "--no-compile",
+            "--json",
+            "--out",
+            str(folder / "m.pt"),
+        ]
+    )
+    return code, folder
+
+
+def test_train_json_outputs_and_baseline(trained, capsys) -> None:
+    code, folder = trained
+    assert code == 0
+    report = json.loads((folder / "m.metrics.json").read_text())
+    for key in ("test_accuracy", "train_accuracy", "epochs", "wall_s", "history", "baseline", "confusion"):
+        assert key in report, key
+    assert report["schema"] == "spinspice.training" and report["epochs"] == 2
+    assert report["neuron"]["model"] == "dw-lif" and report["baseline"]["neuron"]["model"] == "lif"
+    assert report["test_accuracy"] > 0.3 and report["baseline"]["test_accuracy"] > 0.3  # chance 0.1
+    for name in ("m.pt", "m.json", "m.curve.png", "m.confusion.png", "m.baseline.pt"):
+        assert (folder / name).stat().st_size > 0, name
+
+
+def test_evaluate_checkpoint(trained, tmp_path, capsys) -> None:
+    _, folder = trained
+    code, out, err = _run(capsys, "evaluate", str(folder / "m.pt"), "--out", str(tmp_path / "ev"), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["dataset"] == "digits" and report["n_test"] == 360
+    assert np.asarray(report["confusion"]).sum() == 360
+    trained_acc = json.loads((folder / "m.metrics.json").read_text())["test_accuracy"]
+    assert abs(report["test_accuracy"] - trained_acc) < 0.08  # other input spikes, same weights
+    assert (tmp_path / "ev" / "confusion.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("content", [b"garbage", b"PK\x03\x04 truncated zip"])
+def test_evaluate_rejects_bad_checkpoints_in_one_line(tmp_path, capsys, content) -> None:
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(content)
+    code, _, err = _run(capsys, "evaluate", str(bad))
+    assert code == 1
+    assert err.count("\n") == 1 and err.startswith("spinspice: error:") and "checkpoint" in err
+
+
+def test_import_snntorch_and_swap(tmp_path, capsys) -> None:
+    pytest.importorskip("snntorch")
+    src = tmp_path / "net.py"
+    src.write_text(SNNTORCH_NET)
+    code, out, err = _run(
+        capsys,
+        "import-snntorch",
+        f"{src}:build",
+        "--dataset",
+        "digits",
+        "--steps",
+        "5",
+        "--neuron",
+        "dw-lif",
+        "--epochs",
+        "0",
+        "--json",
+        "--out",
+        str(tmp_path / "imp" / "m.pt"),
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["swapped"]["neuron"]["model"] == "dw-lif"
+    assert 0 <= report["imported_test_accuracy"] <= 1
+    code, out, err = _run(capsys, "evaluate", str(tmp_path / "imp" / "m.pt"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["neuron"]["model"] == "dw-lif"
+    code, _, err = _run(capsys, "import-snntorch", str(tmp_path / "whole.pt"), "--dataset", "digits")
+    assert code == 1 and "does not exist" in err

@@ -64,7 +64,7 @@ from spinspice.circuits.core import (
 )
 from spinspice.circuits.devices import dwlif_device
 from spinspice.errors import ModelParameterError, did_you_mean
-from spinspice.models.dwlif import DWLIF_RHS, DWLIFParams
+from spinspice.models.dwlif import DWLIF_RHS, SHARP_K_SAT, DWLIFParams
 from spinspice.models.mtj import (
     MTJParams,
     ReadDividerParams,
@@ -327,19 +327,27 @@ class DWLIFCell(CellParams):
         pv = tuple(DWLIF_RHS.param_values(self.device).values())
         readout = PerBackend(self.readout_function)
 
-        def rhs(t: float, y: Any, fire: Any, xp: Any) -> Any:
-            j = fire * j_rst + (1.0 - fire) * float(drive.value(t))
+        def local_rhs(y: Any, fire: Any, u: Any, nz: Any, xp: Any) -> Any:
+            j = fire * j_rst + (1.0 - fire) * u
             return stack([DWLIF_RHS.numeric(backend_of(xp))(y[0], j, *pv)], xp)
 
+        d = self.device
         return CellDynamics(
-            y0=np.array([self.device.m_rest]),
-            rhs=rhs,
+            y0=np.array([d.m_rest]),
+            local_rhs=local_rhs,
             comparator_input=lambda y, xp: readout(xp)(y[0]),
             schmitt=schmitt_params(self.comparator, self.v_th_hi_v, self.v_th_lo_v),
-            breakpoints=drive.breakpoints,
             atol=np.array([1e-12]),
             state_names=("m",),
+            drive=drive,
+            stimulus=stimulus,
+            # V_out is monotone in m and the thresholds are V_out(m_th), V_out(m_reset)
+            threshold_state=(0, d.m_th, d.m_reset),
+            bounds=((d.m_min, d.m_max),),
         )
+
+    def network_cell(self) -> DWLIFCell:
+        return dataclasses.replace(self, device=self.device.replace(k_sat=SHARP_K_SAT))
 
     def report_extras(self, waveforms: Any, spikes: np.ndarray, releases: np.ndarray) -> dict[str, Any]:
         readout: dict[str, float] = {}

@@ -67,24 +67,57 @@ def stack(parts: list[Any], xp: Any) -> Any:
 class CellDynamics:
     """A cell's behaviour as numeric equations, for numpy or torch.
 
-    ``rhs(t, y, fire, xp)`` returns dy/dt of the device states ``y`` (shape
-    ``(n_states, *batch)``); ``fire`` (0 idle, 1 firing, broadcastable to the
-    batch) says whether the comparator output is high; ``xp`` is the array
-    namespace (``numpy`` or ``torch``).  ``comparator_input(y, xp)`` is the
-    voltage the comparator watches; ``schmitt`` holds the parameter values of
-    the comparator core equation; ``breakpoints(t_stop)`` are the kinks of
-    every time-dependent input; ``atol`` is the absolute tolerance per state.
-    The scipy reference and the fixed-step stepper
-    (:mod:`spinspice.cosim.stepper`) both integrate this one description.
+    ``local_rhs(y, fire, u, nz, xp)`` returns dy/dt of the device states ``y``
+    (shape ``(n_states, *batch)``) for the instantaneous drive ``u`` (the
+    cell's drive quantity: A/m^2 or A) and velocity/noise factor ``nz`` (1 for
+    deterministic models); ``fire`` (0 idle, 1 firing, broadcastable to the
+    batch) says whether the comparator output is high -- the reset rule lives
+    here; ``xp`` is the array namespace (``numpy`` or ``torch``).
+    :meth:`rhs` evaluates it under the cell's own ``drive`` and ``stimulus``;
+    the network neurons of :mod:`spinspice.snn` evaluate it under the
+    synaptic drive of each network step.
+
+    ``comparator_input(y, xp)`` is the voltage the comparator watches and
+    ``schmitt`` the parameter values of its core equation.
+    ``threshold_state`` = ``(index, y_hi, y_lo)`` when that voltage is a
+    monotone increasing function of state ``index`` alone: the comparator then
+    fires where ``y[index]`` reaches ``y_hi`` and releases below ``y_lo``
+    (used by the network neurons, which skip the read-out).  ``bounds`` are
+    the physical limits of each state (None: unbounded); ``atol`` the absolute
+    tolerance per state.  ``progress`` = ``(index, y_fire, y_rest)`` names a
+    state that measures the way to a spike where no threshold state exists
+    (the DW-MTJ wall position): network neurons use it for their surrogate
+    gradient and input unit, never for events.  The scipy reference, the fixed-step stepper and the
+    network neurons all integrate this one description.
     """
 
     y0: np.ndarray
-    rhs: Callable[[float, Any, Any, Any], Any]
+    local_rhs: Callable[[Any, Any, Any, Any, Any], Any]
     comparator_input: Callable[[Any, Any], Any]
     schmitt: Mapping[str, float]
-    breakpoints: np.ndarray
     atol: np.ndarray
     state_names: tuple[str, ...]
+    drive: Any = None
+    stimulus: Stimulus | None = None
+    threshold_state: tuple[int, float, float] | None = None
+    bounds: tuple[tuple[float | None, float | None], ...] | None = None
+    progress: tuple[int, float, float] | None = None
+
+    def rhs(self, t: float, y: Any, fire: Any, xp: Any) -> Any:
+        """dy/dt at time ``t`` under the cell's drive and stimulus."""
+        u = float(self.drive.value(t)) if self.drive is not None else 0.0
+        nz: Any = 1.0
+        if self.stimulus is not None:
+            nz = self.stimulus.value(t)  # one factor per realisation of a batched stimulus
+            nz = float(nz) if np.ndim(nz) == 0 else (xp.as_tensor(nz) if backend_of(xp) == "torch" else nz)
+        return self.local_rhs(y, fire, u, nz, xp)
+
+    def breakpoints(self, t_stop_s: float) -> np.ndarray:
+        """Kinks of the drive and the stimulus up to ``t_stop_s``."""
+        pts = np.asarray(self.drive.breakpoints(t_stop_s) if self.drive is not None else [], dtype=float)
+        if self.stimulus is not None:
+            pts = np.union1d(pts, self.stimulus.breakpoints(t_stop_s))
+        return pts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -258,6 +291,18 @@ class CellParams(abc.ABC):
     def report_extras(self, waveforms: Any, spikes: np.ndarray, releases: np.ndarray) -> dict[str, Any]:
         """Model-specific report fields (read-out, design checks ...)."""
         return {}
+
+    def network_cell(self) -> Any:
+        """The cell as the network neurons of :mod:`spinspice.snn` integrate it.
+
+        Identical by default.  Devices with a smooth saturation at |m| = 1
+        take it in its sharp limit there (``k_sat`` at its minimum; the states
+        are clipped to their bounds instead): the dynamics inside the walls are
+        unchanged, and the ~10 ps time scale of the smooth walls, which
+        explicit sub-steps of a write slot cannot resolve, disappears from
+        both the integration and its gradients.
+        """
+        return self
 
     def stimulus(self, drive: PulseTrain, t_stop_s: float, seed: int) -> Stimulus | None:
         """Seeded random inputs the model needs (None for deterministic models)."""

@@ -38,7 +38,7 @@ from spinspice.circuits.devices import (
 from spinspice.circuits.steered import ReadBiasParams, ResetSinkParams, SteeredCell
 from spinspice.errors import ModelParameterError
 from spinspice.models import dwmtj as mtjmod
-from spinspice.models.dwlif import DWLIFParams
+from spinspice.models.dwlif import SHARP_K_SAT, DWLIFParams
 from spinspice.models.expr import node_voltage
 from spinspice.models.fieldgate import (
     FIELD_GATED_RHS,
@@ -120,14 +120,17 @@ class LIFCell(SteeredCell):
 
     def dynamics(self, drive: PulseTrain, *, stimulus: Stimulus | None = None) -> Any:
         f = _bound(LIF_RHS, {**self.lif.values(), "r_leak_ohm": self.lif.r_leak_ohm})
+        v_hi, v_lo = self.thresholds_v()
         return CellDynamics(
             y0=np.array([0.0]),
-            rhs=lambda t, y, fire, xp: stack([f(xp, y[0], (1.0 - fire) * float(drive.value(t)), fire)], xp),
+            local_rhs=lambda y, fire, u, nz, xp: stack([f(xp, y[0], (1.0 - fire) * u, fire)], xp),
             comparator_input=lambda y, xp: y[0],
-            schmitt=schmitt_params(self.comparator, *self.thresholds_v()),
-            breakpoints=drive.breakpoints,
+            schmitt=schmitt_params(self.comparator, v_hi, v_lo),
             atol=np.array([1e-9]),
             state_names=("v",),
+            drive=drive,
+            stimulus=stimulus,
+            threshold_state=(0, v_hi, v_lo),
         )
 
 
@@ -208,14 +211,17 @@ class SAFLIFCell(SteeredCell):
     def dynamics(self, drive: PulseTrain, *, stimulus: Stimulus | None = None) -> Any:
         f = _bound(SAF_RHS, self.saf)
         gain = self.read.preamp_gain
+        v_hi, v_lo = self.thresholds_v()
         return CellDynamics(
             y0=np.array([self.saf.v_reset_v]),
-            rhs=lambda t, y, fire, xp: stack([f(xp, y[0], (1.0 - fire) * float(drive.value(t)))], xp),
+            local_rhs=lambda y, fire, u, nz, xp: stack([f(xp, y[0], (1.0 - fire) * u)], xp),
             comparator_input=lambda y, xp: gain * y[0],
-            schmitt=schmitt_params(self.comparator, *self.thresholds_v()),
-            breakpoints=drive.breakpoints,
+            schmitt=schmitt_params(self.comparator, v_hi, v_lo),
             atol=np.array([1e-13]),
             state_names=("v",),
+            drive=drive,
+            stimulus=stimulus,
+            threshold_state=(0, v_hi / gain, v_lo / gain),
         )
 
 
@@ -393,27 +399,22 @@ class DWMTJCell(SteeredCell):
         df = _bound(mtjmod.FLAG_RHS, values)
         r_b = _bound(mtjmod.MTJ_B_RESISTANCE, values)
 
-        def rhs(t: float, y: Any, fire: Any, xp: Any) -> Any:
-            # one velocity factor per realisation of a batched stimulus, else a scalar
-            nz = stimulus.value(t) if stimulus is not None else 1.0
-            v = vel(np, float(drive.value(t)), d.h_eff_a_per_m, nz)
-            v = float(v) if np.ndim(v) == 0 else (xp.as_tensor(v) if backend_of(xp) == "torch" else v)
+        def local_rhs(y: Any, fire: Any, u: Any, nz: Any, xp: Any) -> Any:
+            # the comparator does not act on the device: the domain leaves the track by itself
+            v = vel(xp, u, d.h_eff_a_per_m, nz)
             return stack([du(xp, y[0], y[1], v), df(xp, y[0], y[1])], xp)
-
-        def breakpoints(t_stop: float) -> np.ndarray:
-            pts = drive.breakpoints(t_stop)
-            if stimulus is not None:
-                pts = np.union1d(pts, stimulus.breakpoints(t_stop))
-            return pts
 
         return CellDynamics(
             y0=np.array([d.u_start, 0.0]),
-            rhs=rhs,
+            local_rhs=local_rhs,
             comparator_input=lambda y, xp: self.v_b(r_b(xp, y[0])),
             schmitt=schmitt_params(self.comparator, *self.thresholds_v()),
-            breakpoints=breakpoints,
             atol=np.array([1e-10, 1e-9]),
             state_names=("u", "f"),
+            drive=drive,
+            stimulus=stimulus,
+            # the leading wall fires at half overlap with MTJ_B
+            progress=(0, d.u_start + (d.x_b_m - d.l_mtj_m / 2) / d.l_track_m, d.u_start),
         )
 
     def report_extras(self, waveforms: Any, spikes: np.ndarray, releases: np.ndarray) -> dict[str, Any]:
@@ -559,18 +560,27 @@ class FieldGatedCell(SteeredCell):
         def readout(y: Any, xp: Any) -> Any:
             return gain * y[0] if self.hall_mode else divider(xp)(y[0])
 
-        def rhs(t: float, y: Any, fire: Any, xp: Any) -> Any:
-            j = fire * j_rst + (1.0 - fire) * float(drive.value(t))
+        def local_rhs(y: Any, fire: Any, u: Any, nz: Any, xp: Any) -> Any:
+            j = fire * j_rst + (1.0 - fire) * u
             return stack([f(xp, y[0], j, h)], xp)
 
+        v_hi, v_lo = self.thresholds_v()
+        d = self.device
+        if self.hall_mode:  # the read-out is gain * m
+            state_thresholds = (0, v_hi / gain, v_lo / gain)
+        else:  # the MTJ divider is monotone in m; its thresholds are V_out(m_th), V_out(m_reset)
+            state_thresholds = (0, d.m_th, d.m_reset)
         return CellDynamics(
-            y0=np.array([self.device.m_rest]),
-            rhs=rhs,
+            y0=np.array([d.m_rest]),
+            local_rhs=local_rhs,
             comparator_input=readout,
-            schmitt=schmitt_params(self.comparator, *self.thresholds_v()),
-            breakpoints=drive.breakpoints,
+            schmitt=schmitt_params(self.comparator, v_hi, v_lo),
             atol=np.array([1e-12]),
             state_names=("m",),
+            drive=drive,
+            stimulus=stimulus,
+            threshold_state=state_thresholds,
+            bounds=((d.m_min, d.m_max),),
         )
 
     def report_extras(self, waveforms: Any, spikes: np.ndarray, releases: np.ndarray) -> dict[str, Any]:
@@ -590,6 +600,9 @@ class FieldGatedCell(SteeredCell):
             centre, sigma = threshold_window(self.hall, h)
             out["threshold_window_v"] = {"centre_v": centre, "half_width_v": sigma}
         return out
+
+    def network_cell(self) -> FieldGatedCell:
+        return dataclasses.replace(self, device=self.device.replace(k_sat=SHARP_K_SAT))
 
     def drive_current_density_nominal(self) -> float:
         return self.default_drive().amplitude

@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spinspice.io import atomic_write_bytes
+from spinspice.io import pyplot as _pyplot
+from spinspice.io import save_figure
 
 if TYPE_CHECKING:  # pragma: no cover
     from spinspice.cosim.neuron import NeuronResult
 
 __all__ = ["plot_neuron", "plot_sweep", "save_figure"]
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(fig: Any, path: str | Path, dpi: int = 130) -> Path:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    _pyplot().close(fig)
-    return atomic_write_bytes(path, buf.getvalue())
 
 
 def plot_neuron(result: NeuronResult, path: str | Path) -> Path:

@@ -61,6 +61,7 @@ __all__ = [
     "AREA",
     "DWLIF_RHS",
     "R_TRACK",
+    "SHARP_K_SAT",
     "DWLIFParams",
     "DWLIFState",
     "ReferenceResult",
@@ -71,6 +72,9 @@ __all__ = [
 ]
 
 PAPER1 = "paper 001"
+
+#: k_sat of the sharp-wall limit the network neurons use (the smallest allowed value)
+SHARP_K_SAT = 1e-4
 
 
 @dataclasses.dataclass(frozen=True)

@@ -332,8 +332,21 @@ def _compile(eq: Equation, backend: str) -> Callable[..., Any]:
         raise ValueError(f"unknown numeric backend {backend!r}; use 'numpy' or 'torch'")
     args = [f"_a{i}" for i in range(len(eq.inputs) + len(eq.params))]
     mapping = {s.name: a for s, a in zip((*eq.inputs, *eq.params), args, strict=True)}
-    body = PythonPrinter(mapping).doprint(eq.expr)
-    source = f"def {_py_name(eq.name)}({', '.join(args)}):\n    return {body}\n"
+    # common sub-expressions once (the saturation of Eq. 4 repeats f and sqrt(f^2 + eps^2)):
+    # torch evaluates every operation on whole tensors, so this halves the work
+    # (compound bases of small integer powers are listed too, so that b*b evaluates b once)
+    bases = [
+        p.base
+        for p in eq.expr.atoms(sp.Pow)
+        if p.exp.is_Integer and 2 <= abs(int(p.exp)) <= 4 and not p.base.is_Atom
+    ]
+    replacements, reduced_all = sp.cse([eq.expr, *bases], symbols=sp.numbered_symbols("_c"))
+    reduced = reduced_all[0]
+    mapping.update({str(sym): str(sym) for sym, _ in replacements})
+    printer = PythonPrinter(mapping)
+    lines = [f"    {sym} = {printer.doprint(sub)}" for sym, sub in replacements]
+    lines.append(f"    return {printer.doprint(reduced)}")
+    source = f"def {_py_name(eq.name)}({', '.join(args)}):\n" + "\n".join(lines) + "\n"
     namespace: dict[str, Any] = {"xp": xp}
     exec(compile(source, f"<spinspice equation {eq.name}>", "exec"), namespace)
     fn = namespace[_py_name(eq.name)]

@@ -1,0 +1,1 @@
+"""Training spiking networks whose neurons are the device models (SPEC 4)."""

@@ -1,0 +1,218 @@
+"""Network architectures of the papers, configurable and JSON-described (SPEC 4).
+
+``paper001-fc``   FC in-1000-10 (paper 001)            ``fc:784-500-10``  any FC sizes
+``paper002-fc``   FC in-256-128-10 (paper 002)
+``paper001-csnn`` conv(1,32,5)-maxpool-conv(32,64,5)-maxpool-fc-out (paper 001)
+
+Timing is the circuit's: one network step is one write slot; layer 0 sees the
+encoded input of slot t, and a spike of layer l in slot t drives layer l+1 in
+slot t+1 (the synapse pulse follows the spike), so the output responds after
+as many slots as there are layers.  The network's logits are the output spike
+counts over all steps (cross-entropy on spike counts).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from spinspice.errors import ModelParameterError
+from spinspice.snn.neurons import make_neuron
+
+__all__ = ["ARCHS", "NetConfig", "SpikingNet", "parse_arch"]
+
+ARCHS = ("paper001-fc", "paper002-fc", "paper001-csnn", "fc:N0-N1-...-NL")
+ENCODINGS = ("rate", "direct")
+
+
+@dataclasses.dataclass(frozen=True)
+class NetConfig:
+    """Everything that defines a network (stored in the checkpoint as JSON)."""
+
+    arch: str
+    layers: tuple[dict[str, Any], ...]
+    neuron: dict[str, Any]
+    steps: int = 25
+    encoding: str = "rate"
+    input_gain: float = 1.0
+    image_shape: tuple[int, int, int] = (1, 28, 28)
+    n_classes: int = 10
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise ModelParameterError(f"steps = {self.steps}: need at least one time step")
+        if self.encoding not in ENCODINGS:
+            raise ModelParameterError(f"encoding {self.encoding!r}: choose one of {', '.join(ENCODINGS)}")
+        if not self.input_gain > 0:
+            raise ModelParameterError("input_gain must be > 0")
+
+    def to_json(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["layers"] = [dict(x) for x in self.layers]
+        d["image_shape"] = list(self.image_shape)
+        return d
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> NetConfig:
+        try:
+            return cls(
+                arch=str(d["arch"]),
+                layers=tuple(dict(x) for x in d["layers"]),
+                neuron=dict(d["neuron"]),
+                steps=int(d["steps"]),
+                encoding=str(d["encoding"]),
+                input_gain=float(d["input_gain"]),
+                image_shape=tuple(int(v) for v in d["image_shape"]),  # type: ignore[arg-type]
+                n_classes=int(d["n_classes"]),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise ModelParameterError(f"network config is incomplete or malformed: {err}") from None
+
+    @property
+    def n_features(self) -> int:
+        c, h, w = self.image_shape
+        return c * h * w
+
+
+def _fc(sizes: list[int]) -> tuple[dict[str, Any], ...]:
+    return tuple({"kind": "linear", "in": a, "out": b} for a, b in itertools.pairwise(sizes))
+
+
+def parse_arch(arch: str, image_shape: tuple[int, int, int], n_classes: int) -> tuple[dict[str, Any], ...]:
+    """Layer list of ``arch`` for data of ``image_shape`` and ``n_classes`` classes."""
+    n_in = int(image_shape[0] * image_shape[1] * image_shape[2])
+    if arch == "paper001-fc":
+        return _fc([n_in, 1000, n_classes])
+    if arch == "paper002-fc":
+        return _fc([n_in, 256, 128, n_classes])
+    if arch == "paper001-csnn":
+        c, h, w = image_shape
+        pad = 0 if min(h, w) >= 20 else 2  # small images (8x8 digits) keep their size through the 5x5s
+        h1, w1 = (h + 2 * pad - 4) // 2, (w + 2 * pad - 4) // 2
+        h2, w2 = (h1 + 2 * pad - 4) // 2, (w1 + 2 * pad - 4) // 2
+        if min(h2, w2) < 1:
+            raise ModelParameterError(f"paper001-csnn: images of {h}x{w} are too small")
+        return (
+            {"kind": "conv", "in": c, "out": 32, "kernel": 5, "padding": pad, "pool": 2},
+            {"kind": "conv", "in": 32, "out": 64, "kernel": 5, "padding": pad, "pool": 2},
+            {"kind": "linear", "in": 64 * h2 * w2, "out": n_classes, "flatten": True},
+        )
+    if arch.startswith("fc:"):
+        try:
+            sizes = [int(v) for v in arch[3:].split("-")]
+        except ValueError:
+            raise ModelParameterError(f"--arch {arch!r}: write fc:N0-N1-...-NL, e.g. fc:784-500-10") from None
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ModelParameterError(f"--arch {arch!r}: need at least two positive layer sizes")
+        if sizes[0] != n_in:
+            raise ModelParameterError(
+                f"--arch {arch!r}: the input layer has {sizes[0]} neurons but the data have {n_in} features"
+            )
+        if sizes[-1] != n_classes:
+            raise ModelParameterError(
+                f"--arch {arch!r}: the output layer has {sizes[-1]} neurons "
+                f"but the data have {n_classes} classes"
+            )
+        return _fc(sizes)
+    raise ModelParameterError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+
+
+class SpikingNet(nn.Module):
+    """Synapse layers (Linear / Conv2d [+ max-pool]) each followed by a layer of neurons.
+
+    A layer spec is ``{"kind": "linear"|"conv", "in", "out", ["kernel", "padding"], ["pool": k],
+    ["pool_drive": true], ["flatten": true], ["neuron": spec]}``: ``pool`` max-pools the layer's
+    spikes (paper 001) or, with ``pool_drive``, its synaptic drive before the neurons (the
+    snnTorch tutorial order, kept for imported networks); ``neuron`` overrides the network's
+    neuron for this layer (e.g. an imported snnTorch net whose layers have different betas).
+    """
+
+    def __init__(self, config: NetConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.synapses = nn.ModuleList()
+        self.pools: list[int] = []
+        self.pool_drive: list[bool] = []
+        self.flatten: list[bool] = []
+        for spec in config.layers:
+            if spec["kind"] == "linear":
+                self.synapses.append(nn.Linear(int(spec["in"]), int(spec["out"])))
+            elif spec["kind"] == "conv":
+                self.synapses.append(
+                    nn.Conv2d(
+                        int(spec["in"]), int(spec["out"]), int(spec["kernel"]), padding=int(spec["padding"])
+                    )
+                )
+            else:
+                raise ModelParameterError(f"unknown layer kind {spec['kind']!r}")
+            self.pools.append(int(spec.get("pool", 0)))
+            self.pool_drive.append(bool(spec.get("pool_drive", False)))
+            self.flatten.append(bool(spec.get("flatten", False)))
+        self.neurons = nn.ModuleList(
+            make_neuron(spec.get("neuron") or config.neuron) for spec in config.layers
+        )
+
+    def encode(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """One step of input: Bernoulli spikes with p = intensity (rate) or the intensity (direct)."""
+        if self.config.encoding == "rate":
+            r = torch.rand(x.shape, generator=generator, dtype=x.dtype, device="cpu").to(x.device)
+            return (r < x).to(x.dtype)
+        return x * self.config.input_gain
+
+    def _shape_input(self, k: int, s: torch.Tensor) -> torch.Tensor:
+        if isinstance(self.synapses[k], nn.Conv2d) and s.dim() == 2:
+            return s.reshape(s.shape[0], *self.config.image_shape)
+        if self.flatten[k] or (isinstance(self.synapses[k], nn.Linear) and s.dim() > 2):
+            return s.flatten(1)
+        return s
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        *,
+        generator: torch.Generator | None = None,
+        record: bool = False,
+        noise: list[list[Any]] | None = None,
+    ) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Spike counts of the output layer ``(batch, classes)`` and, with ``record``, every
+        layer's input drive and spikes per step (for co-simulation)."""
+        n_layers = len(self.synapses)
+        states: list[Any] = [None] * n_layers
+        prev: list[torch.Tensor | None] = [None] * n_layers  # spikes of layer l in the previous slot
+        counts = torch.zeros(x.shape[0], self.config.n_classes, dtype=x.dtype, device=x.device)
+        rec: dict[str, Any] = {
+            "inputs": [[] for _ in range(n_layers)],
+            "spikes": [[] for _ in range(n_layers)],
+        }
+        for t in range(self.config.steps):
+            new: list[torch.Tensor] = []
+            for k in range(n_layers):
+                if k == 0:
+                    src = self.encode(x, generator)
+                else:
+                    src = prev[k - 1]
+                    if src is None:  # nothing has reached this layer yet
+                        src = torch.zeros_like(new[k - 1])
+                drive = self.synapses[k](self._shape_input(k, src))
+                if self.pools[k] and self.pool_drive[k]:
+                    drive = nn.functional.max_pool2d(drive, self.pools[k])
+                nz = (
+                    noise[k][t]
+                    if noise is not None
+                    else self.neurons[k].draw_noise(tuple(drive.shape), drive, generator)
+                )
+                spk, states[k] = self.neurons[k](drive, states[k], nz)
+                if self.pools[k] and not self.pool_drive[k]:
+                    spk = nn.functional.max_pool2d(spk, self.pools[k])
+                new.append(spk)
+                if record:
+                    rec["inputs"][k].append(drive.detach())
+                    rec["spikes"][k].append(spk.detach())
+            prev = new
+            counts = counts + new[-1]
+        return counts, rec

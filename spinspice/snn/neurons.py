@@ -1,0 +1,572 @@
+r"""Spiking neurons for torch networks, built on the device models.
+
+One network time step is one *write slot* of the circuit: a write pulse of
+``t_on`` carrying the synaptic drive, then ``t_off`` without it (SPEC 4).
+:class:`DeviceNeuron` integrates a cell's own :class:`CellDynamics`
+(``local_rhs``: the device equation *and* the circuit's reset rule) over
+each slot:
+
+* the synaptic input ``x`` (dimensionless, one per neuron) becomes the drive
+  ``u = x * u_unit`` (A/m^2 or A; ``u_unit`` = the amplitude of the model's
+  default pulse) during the ON part -- a rectangle of the charge-equivalent
+  width ``t_on``, as the circuit's trapezoidal pulse carries ``u * t_on``;
+* classical RK4 sub-steps (as many as the device's stiffness needs) with the
+  comparator state ``fire`` held over each;
+* comparator events -- the read-out crossing V_hi while idle (spike), or V_lo
+  while firing (release, end of reset) -- are located inside a sub-step by
+  linear interpolation; the comparator output switches ``tau_comp ln 2``
+  later (its core relaxes half-way in that time; the switch may fall in a
+  later sub-step or slot and is carried in the state), and the sub-step is
+  split there, so the reset starts and ends where the circuit's would;
+* states are clipped to their physical bounds after each sub-step.
+
+Spikes are exact in the forward pass (computed without autograd); the
+backward pass uses the ArcTan surrogate (:mod:`spinspice.snn.surrogate`) of
+the normalised distance of the free-running threshold state to its threshold
+and a one-slot tangent for the state (see :meth:`DeviceNeuron.forward`).
+
+:class:`LeakyNeuron` is the ideal LIF baseline, identical to ``snntorch.Leaky``
+(:func:`spinspice.models.lif.lif_step`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from spinspice.circuits.cellbase import CellDynamics, CellParams
+from spinspice.circuits.neurons import get_cell
+from spinspice.errors import ModelParameterError, TrainingError
+from spinspice.models.lif import LIFParams, lif_step
+from spinspice.models.waveforms import PulseTrain
+from spinspice.snn.surrogate import straight_through
+
+__all__ = ["COMPILE_MIN", "DeviceNeuron", "LeakyNeuron", "make_neuron", "neuron_spec", "set_compile_min"]
+
+State = tuple[torch.Tensor, ...]
+
+#: layers of at least this many neurons (batch included) integrate with a ``torch.compile``-d
+#: RK4 step unless a neuron says otherwise; 0 = never (``--no-compile``, environment variable
+#: ``SPINSPICE_COMPILE_MIN``).  Compiling costs ~10 s once per layer and pays off in training.
+COMPILE_MIN = int(os.environ.get("SPINSPICE_COMPILE_MIN", "1024"))
+
+
+def set_compile_min(neurons: int) -> None:
+    """Set :data:`COMPILE_MIN` (0 disables compiling)."""
+    global COMPILE_MIN
+    COMPILE_MIN = max(0, int(neurons))
+
+
+class DeviceNeuron(nn.Module):
+    """A layer of device neurons of one cell type (all neurons share the cell's parameters)."""
+
+    def __init__(
+        self,
+        cell: CellParams,
+        *,
+        slot: PulseTrain | None = None,
+        u_unit: float | None = None,
+        substeps: tuple[int, int] | None = None,
+        max_events: int = 2,
+        alpha: float = 2.0,
+        max_change: float = 0.5,
+        refine: int = 3,
+        compile_min: int = 16384,
+    ) -> None:
+        super().__init__()
+        self.cell = cell
+        self.slot = slot or cell.default_drive()
+        cell = cell.network_cell()
+        if not (self.slot.t_on_s > 0 and self.slot.t_off_s >= 0):
+            raise ModelParameterError("the write slot needs t_on_s > 0 and t_off_s >= 0")
+        self.dyn: CellDynamics = cell.dynamics(self.slot)
+        self.u_unit = float(u_unit if u_unit is not None else self.threshold_drive())
+        if not math.isfinite(self.u_unit) or self.u_unit == 0:
+            raise ModelParameterError(
+                f"u_unit = {self.u_unit!r}: the drive of one input unit must be non-zero"
+            )
+        self.v_hi, self.v_lo = cell.thresholds_v()
+        ts = self.dyn.threshold_state
+        self.hi, self.lo = (ts[1], ts[2]) if ts is not None else (self.v_hi, self.v_lo)
+        self.span = abs(self.hi - self.lo) or 1.0
+        # the surrogate measures the distance to firing on a progress state: the threshold state,
+        # else the model's declared progress (DW-MTJ: wall position), else the read-out voltage
+        prog = ts or self.dyn.progress
+        self.z_index = prog[0] if prog is not None else None
+        self.z_hi = prog[1] if prog is not None else self.hi
+        self.z_span = abs(prog[1] - prog[2]) if prog is not None else self.span
+        if substeps is None:
+            h_max = cell.max_step_s(self.slot)
+            substeps = (
+                max(1, math.ceil(self.slot.t_on_s / h_max - 1e-9)),
+                max(1, math.ceil(self.slot.t_off_s / h_max - 1e-9)) if self.slot.t_off_s > 0 else 0,
+            )
+        self.substeps = (int(substeps[0]), int(substeps[1]))
+        if self.substeps[0] < 1 or self.substeps[1] < 0:
+            raise ModelParameterError("substeps: at least one ON sub-step and zero or more OFF sub-steps")
+        self.max_events = int(max_events)
+        self.delay = float(self.dyn.schmitt["tau_comp_s"]) * math.log(2.0)
+        #: largest change of the threshold state per sub-step, as a fraction of the threshold span
+        self.max_change = float(max_change)
+        self.refine = int(refine)
+        self.compile_min = compile_min
+        self._compiled: Any = None
+        self._compile_failed = False
+        self._fast = False
+        self.alpha = float(alpha)
+        dwmtj = getattr(cell, "dwmtj", None)
+        self.sigma = float(dwmtj.sigma) if dwmtj is not None else 0.0
+        if self.sigma > 0 and not math.isclose(dwmtj.noise_interval_s, self.slot.period_s, rel_tol=1e-9):
+            raise ModelParameterError(
+                "network DW-MTJ neurons draw one velocity factor per write slot: set noise_interval_s "
+                f"to the slot period ({self.slot.period_s:g} s)"
+            )
+
+    def threshold_drive(self) -> float:
+        """The drive that takes a resting neuron to its threshold in one ON pulse (the default
+        ``u_unit``: one input unit then means what it means for the ideal LIF, threshold 1).
+
+        From the device's sensitivity at rest, ``d(dy/dt)/du`` of the threshold state (or the
+        model's progress state: the DW-MTJ wall position, whose target is MTJ_B), linear
+        extrapolation; a model with neither uses the amplitude of its default write pulse.
+        """
+        ts = self.dyn.threshold_state or self.dyn.progress
+        if ts is None:
+            return float(self.slot.amplitude)
+        y0 = torch.as_tensor(np.asarray(self.dyn.y0, float), dtype=torch.float64)[:, None]
+        fire = torch.zeros(1, dtype=torch.float64)
+        amp = float(self.slot.amplitude)
+        rate = self.dyn.local_rhs(y0, fire, amp, 1.0, torch) - self.dyn.local_rhs(y0, fire, 0.0, 1.0, torch)
+        sens = float(rate[ts[0], 0]) / amp
+        gap = ts[1] - float(y0[ts[0], 0])
+        if not (math.isfinite(sens) and sens * gap > 0):
+            raise ModelParameterError(
+                f"{self.cell.model}: the default write pulse does not drive the neuron towards its "
+                "threshold; give u_unit explicitly"
+            )
+        return gap / (self.slot.t_on_s * sens)
+
+    # -- description ------------------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        """Everything that fixes this neuron's behaviour, resolved (for checkpoints/netlists)."""
+        return {
+            "model": self.model,
+            "params": self.cell.values(),
+            # parameters the network integration changes (the sharp saturation wall of DW-LIF)
+            "network_overrides": {
+                k: v for k, v in self.cell.network_cell().values().items() if self.cell.values().get(k) != v
+            },
+            "slot": {
+                "t_on_s": self.slot.t_on_s,
+                "t_off_s": self.slot.t_off_s,
+                "t_edge_s": self.slot.t_edge_s,
+                "period_s": self.slot.period_s,
+            },
+            "u_unit": self.u_unit,
+            "u_unit_meaning": "drive of one input unit (A/m^2 or A): rest to threshold in one pulse",
+            "substeps": list(self.substeps),
+            "max_change": self.max_change,
+        }
+
+    @property
+    def model(self) -> str:
+        return self.cell.model
+
+    @property
+    def stochastic(self) -> bool:
+        return self.sigma > 0
+
+    def extra_repr(self) -> str:
+        return (
+            f"model={self.model}, slot={self.slot.t_on_s:g}+{self.slot.t_off_s:g} s, "
+            f"u_unit={self.u_unit:g}, substeps={self.substeps}"
+        )
+
+    # -- state ------------------------------------------------------------------------------
+    def init_state(self, shape: tuple[int, ...], like: torch.Tensor) -> State:
+        """Rest state ``(y, fire, wait)`` for a layer output of ``shape`` (batch first)."""
+        y0 = torch.as_tensor(np.asarray(self.dyn.y0, float), dtype=like.dtype, device=like.device)
+        y = y0.reshape(-1, *([1] * len(shape))).expand(-1, *shape).clone()
+        fire = torch.zeros(shape, dtype=like.dtype, device=like.device)
+        return y, fire, torch.full_like(fire, math.inf)
+
+    def draw_noise(
+        self, shape: tuple[int, ...], like: torch.Tensor, generator: torch.Generator | None
+    ) -> Any:
+        """Velocity factors N(1, sigma) for one slot (1.0 for deterministic models)."""
+        if not self.stochastic:
+            return 1.0
+        z = torch.randn(shape, generator=generator, dtype=like.dtype, device="cpu").to(like.device)
+        return 1.0 + self.sigma * z
+
+    # -- integration ------------------------------------------------------------------------
+    def _clip(self, y: torch.Tensor) -> torch.Tensor:
+        if self.dyn.bounds is None:
+            return y
+        parts = []
+        for k, (lo, hi) in enumerate(self.dyn.bounds):
+            parts.append(y[k].clamp(min=lo, max=hi) if (lo is not None or hi is not None) else y[k])
+        return torch.stack(parts)
+
+    def _rk4(self, y: torch.Tensor, fire: torch.Tensor, u: Any, nz: Any, h: Any) -> torch.Tensor:
+        """One classical RK4 step of ``h`` (scalar or per neuron) with ``fire`` held.
+
+        Layers of at least ``compile_min`` neurons (batch included) use a
+        ``torch.compile``-d copy, also for their small event subsets (the dozens
+        of element-wise passes fuse into one loop: about 5x faster on CPU, and
+        far fewer Python dispatches); if compiling is impossible here (no C++ compiler, unsupported
+        platform) the step silently stays eager after one warning.
+        """
+        if self._fast and not self._compile_failed:
+            try:
+                if self._compiled is None:
+                    from torch import _dynamo
+
+                    cfg = _dynamo.config
+                    cfg.cache_size_limit = max(cfg.cache_size_limit, 64)
+                    self._compiled = torch.compile(self._rk4_eager, dynamic=True)
+                n = y.shape[-1]
+
+                def flat(v: Any) -> torch.Tensor:  # one graph: every argument a 1-D tensor
+                    return torch.as_tensor(v, dtype=y.dtype, device=y.device).expand(n)
+
+                return self._compiled(y, flat(fire), flat(u), flat(nz), flat(h))
+            except Exception as err:
+                self._compile_failed = True
+                warnings.warn(
+                    f"torch.compile is not usable here ({type(err).__name__}); the {self.model} "
+                    "neurons integrate eagerly (slower, same results)",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+        return self._rk4_eager(y, fire, u, nz, h)
+
+    def _rk4_eager(self, y: torch.Tensor, fire: torch.Tensor, u: Any, nz: Any, h: Any) -> torch.Tensor:
+        # the stages are clipped to the bounds too: past a bound the smooth saturation of the
+        # device equation turns into a strong restoring rate that would throw the step off
+        f, c = self.dyn.local_rhs, self._clip
+        k1 = f(y, fire, u, nz, torch)
+        k2 = f(c(y + h / 2 * k1), fire, u, nz, torch)
+        k3 = f(c(y + h / 2 * k2), fire, u, nz, torch)
+        k4 = f(c(y + h * k3), fire, u, nz, torch)
+        return c(y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4))
+
+    def _level(self, y: torch.Tensor) -> torch.Tensor:
+        ts = self.dyn.threshold_state
+        return y[ts[0]] if ts is not None else self.dyn.comparator_input(y, torch)
+
+    def _z(self, y: torch.Tensor) -> torch.Tensor:
+        """Normalised distance to firing (0 at the threshold) for the surrogate gradient."""
+        level = y[self.z_index] if self.z_index is not None else self._level(y)
+        return (level - self.z_hi) / self.z_span
+
+    def _substep(
+        self, y: torch.Tensor, fire: torch.Tensor, wait: torch.Tensor, u: Any, nz: Any, h: float
+    ) -> tuple[torch.Tensor, ...]:
+        """One sub-step of flat neurons with comparator events.
+
+        Returns ``(y, fire, wait, spiked, z of the free run, spike time inside the sub-step or
+        NaN)``.  ``wait`` is the time until an already scheduled comparator switch (inf: none):
+        the output switches ``tau ln 2`` after its input crosses a threshold (the comparator
+        core relaxes half-way in that time), possibly in a later sub-step or slot.  The whole
+        layer takes one RK4 step; only the neurons with a crossing or a due switch (a few per
+        cent) are gathered and re-integrated in pieces, up to ``max_events`` switches per
+        sub-step.
+        """
+        free = self._rk4(y, fire, u, nz, h)
+        c0, c1 = self._level(y), self._level(free)
+        z = self._z(free)
+        idle = fire < 0.5
+        free_wait = torch.isinf(wait)
+        event = (free_wait & ((idle & (c1 >= self.hi)) | (~idle & (c1 < self.lo)))) | (wait <= h)
+        spiked = torch.zeros_like(fire, dtype=torch.bool)
+        when = torch.full_like(fire, math.nan)
+        wait = torch.where(free_wait, wait, wait - h)
+        if self.max_events == 0 or not bool(event.any()):
+            return free, fire, wait, spiked, z, when
+        idx = event.nonzero().squeeze(1)
+
+        def pick(v: Any) -> Any:
+            return v[idx] if isinstance(v, torch.Tensor) and v.dim() > 0 else v
+
+        ys, fs, us, nzs = y[:, idx], fire[idx], pick(u), pick(nz)
+        ws = wait[idx] + h  # undo the decrement for the gathered neurons
+        y_end, c0s, c1s = free[:, idx], c0[idx], c1[idx]
+        rem = torch.full_like(fs, h)
+        active = torch.ones_like(fs, dtype=torch.bool)
+        spiked_s = torch.zeros_like(fs, dtype=torch.bool)
+        when_s = torch.full_like(fs, math.nan)
+        for _ in range(self.max_events):
+            idle_s = fs < 0.5
+            crossing = active & torch.isinf(ws) & ((idle_s & (c1s >= self.hi)) | (~idle_s & (c1s < self.lo)))
+            if bool(crossing.any()):
+                t_cross = self._locate(ys, fs, us, nzs, c0s, c1s, rem, torch.where(idle_s, self.hi, self.lo))
+                ws = torch.where(crossing, t_cross + self.delay, ws)
+            ev = active & (ws <= rem)
+            # a switch due after this sub-step stays scheduled
+            ws = torch.where(active & ~ev, ws - rem, ws)
+            if not bool(ev.any()):
+                break
+            t_ev = torch.where(ev, ws, torch.zeros_like(rem))
+            up, down = ev & idle_s, ev & ~idle_s
+            when_s = torch.where(up, h - rem + t_ev, when_s)
+            ys = torch.where(ev, self._rk4(ys, fs, us, nzs, t_ev), y_end)
+            rem = torch.where(ev, rem - t_ev, torch.zeros_like(rem))
+            ws = torch.where(ev, torch.full_like(ws, math.inf), ws)
+            fs = torch.where(up, torch.ones_like(fs), torch.where(down, torch.zeros_like(fs), fs))
+            spiked_s = spiked_s | up
+            y_end = self._rk4(ys, fs, us, nzs, rem)
+            c0s, c1s = self._level(ys), self._level(y_end)
+            active = ev
+        y_out, fire_out, wait_out = free.clone(), fire.clone(), wait.clone()
+        y_out[:, idx], fire_out[idx], wait_out[idx] = y_end, fs, ws
+        spiked[idx], when[idx] = spiked_s, when_s
+        return y_out, fire_out, wait_out, spiked, z, when
+
+    def _locate(
+        self,
+        y: torch.Tensor,
+        fire: torch.Tensor,
+        u: Any,
+        nz: Any,
+        c0: torch.Tensor,
+        c1: torch.Tensor,
+        span: torch.Tensor,
+        thr: torch.Tensor,
+    ) -> torch.Tensor:
+        """Time in ``[0, span]`` at which the threshold state crosses ``thr``: regula falsi
+        (Illinois variant) on RK4 sub-steps from ``y``, ``refine`` iterations.
+
+        A plain linear interpolation between the sub-step's ends is off where the
+        trajectory bends, e.g. when the free step ran into a state bound and was clipped.
+        """
+        a, b = torch.zeros_like(span), span.clone()
+        fa, fb = c0 - thr, c1 - thr
+        t = b
+        for _ in range(self.refine):
+            den = fb - fa
+            t = torch.where(den.abs() > 0, a - fa * (b - a) / torch.where(den.abs() > 0, den, 1.0), b)
+            t = torch.minimum(torch.maximum(t, a), b)
+            ft = self._level(self._rk4(y, fire, u, nz, t)) - thr
+            left = torch.sign(ft) == torch.sign(fa)
+            # Illinois: halve the stale end's value so that the bracket shrinks from both sides
+            fb = torch.where(left, fb / 2, ft)
+            b = torch.where(left, b, t)
+            fa = torch.where(left, ft, fa / 2)
+            a = torch.where(left, t, a)
+        return t
+
+    def _substeps_needed(
+        self, y: torch.Tensor, fire: torch.Tensor, u: Any, nz: Any, dur: float, n: int
+    ) -> torch.Tensor:
+        """Sub-steps per neuron for a phase of ``dur``: at least ``n``, more (rounded up to ``n``
+        times a power of two, at most 64) where a strong drive would move the threshold state
+        by more than ``max_change`` of the threshold span in one sub-step -- so that crossings
+        are located accurately and the RK stages stay near the trajectory."""
+        count = y.shape[1]
+        ts = self.dyn.threshold_state
+        if ts is None or n == 0:
+            return torch.full((count,), n, dtype=torch.long, device=y.device)
+        rate = self.dyn.local_rhs(y, fire, u, nz, torch)[ts[0]].abs()
+        rate = rate.expand(count) if rate.dim() == 0 else rate
+        if not bool(torch.isfinite(rate).all()):
+            raise TrainingError(
+                f"{self.model} neurons received a non-finite drive: the weights diverged; "
+                "lower the learning rate (--lr) or check the input data"
+            )
+        need = torch.ceil(rate * (dur / (self.max_change * self.span * n)) - 1e-9).clamp(1, 64 // n)
+        return n * torch.exp2(torch.ceil(torch.log2(need))).to(torch.long)
+
+    def _phase(
+        self,
+        y: torch.Tensor,
+        fire: torch.Tensor,
+        wait: torch.Tensor,
+        u: Any,
+        nz: Any,
+        dur: float,
+        n: int,
+        t0: float,
+    ) -> tuple[torch.Tensor, ...]:
+        """``n`` sub-steps over ``dur`` of flat neurons: (y, fire, wait, spiked, z_max, first spike)."""
+        spiked = torch.zeros_like(fire, dtype=torch.bool)
+        first = torch.full_like(fire, math.nan)
+        z_max = torch.full_like(fire, -math.inf)
+        h = dur / n
+        for i in range(n):
+            y, fire, wait, sp, z, when = self._substep(y, fire, wait, u, nz, h)
+            first = torch.where(torch.isnan(first), t0 + i * h + when, first)
+            spiked = spiked | sp
+            z_max = torch.maximum(z_max, z)
+        return y, fire, wait, spiked, z_max, first
+
+    def _at_bound(self, y: torch.Tensor) -> torch.Tensor:
+        """True where any state sits on (within 1e-6 of the range of) one of its bounds."""
+        out = torch.zeros(y.shape[1:], dtype=torch.bool, device=y.device)
+        for k, (lo, hi) in enumerate(self.dyn.bounds or ()):
+            tol = 1e-6 * (abs(hi - lo) if lo is not None and hi is not None else 1.0)
+            if lo is not None:
+                out = out | (y[k] <= lo + tol)
+            if hi is not None:
+                out = out | (y[k] >= hi - tol)
+        return out
+
+    def integrate(
+        self, x: torch.Tensor, state: State, nz: Any
+    ) -> tuple[State, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The exact slot (no gradient): ``(state, spiked, z_max, first spike offset)``.
+
+        Neurons are grouped by the number of sub-steps their drive needs
+        (:meth:`_substeps_needed`), so a few strongly driven neurons do not
+        make the whole layer take their small steps.
+        """
+        y, fire, wait = state
+        shape = x.shape
+        n_states = y.shape[0]
+        limit = COMPILE_MIN if self.compile_min is None else self.compile_min
+        self._fast = 0 < limit <= x.numel()
+        with torch.no_grad():
+            yf, ff, wf = y.reshape(n_states, -1), fire.reshape(-1), wait.reshape(-1)
+            nzf = nz.expand(shape).reshape(-1) if isinstance(nz, torch.Tensor) and nz.dim() > 0 else nz
+            spiked = torch.zeros_like(ff, dtype=torch.bool)
+            first = torch.full_like(ff, math.nan)
+            z_max = torch.full_like(ff, -math.inf)
+            t0 = 0.0
+            phases = (
+                (x.reshape(-1) * self.u_unit, self.slot.t_on_s, self.substeps[0]),
+                (0.0, self.slot.t_off_s, self.substeps[1]),
+            )
+            for u, dur, n in phases:
+                if n == 0:
+                    continue
+                need = self._substeps_needed(yf, ff, u, nzf, dur, n)
+                levels, counts = torch.unique(need, return_counts=True)
+                bulk = int(levels[counts.argmax()])
+                # the most common sub-step count runs on the whole layer (no gather); the other
+                # groups restart from the phase's start state and overwrite their neurons
+                y_start, f_start, w_start = yf, ff, wf
+                spiked_in, z_in, first_in = spiked, z_max, first
+                yf, ff, wf, sp, z, when = self._phase(yf, ff, wf, u, nzf, dur, bulk, t0)
+                spiked, z_max = spiked | sp, torch.maximum(z_max, z)
+                first = torch.where(torch.isnan(first), when, first)
+                others = [int(v) for v in levels.tolist() if int(v) != bulk]
+                if others:
+                    yf, ff, wf = yf.clone(), ff.clone(), wf.clone()  # never write into the caller's state
+                    for lv in others:
+                        idx = (need == lv).nonzero().squeeze(1)
+                        ui = u[idx] if isinstance(u, torch.Tensor) else u
+                        ni = nzf[idx] if isinstance(nzf, torch.Tensor) and nzf.dim() > 0 else nzf
+                        yg, fg, wg, sp, z, when = self._phase(
+                            y_start[:, idx], f_start[idx], w_start[idx], ui, ni, dur, lv, t0
+                        )
+                        yf[:, idx], ff[idx], wf[idx] = yg, fg, wg
+                        spiked[idx] = spiked_in[idx] | sp
+                        z_max[idx] = torch.maximum(z_in[idx], z)
+                        first[idx] = torch.where(torch.isnan(first_in[idx]), when, first_in[idx])
+                t0 += dur
+        new = (yf.reshape(y.shape), ff.reshape(shape), wf.reshape(shape))
+        return new, spiked.reshape(shape), z_max.reshape(shape), first.reshape(shape)
+
+    def forward(
+        self, x: torch.Tensor, state: State | None = None, noise: Any = None
+    ) -> tuple[torch.Tensor, State]:
+        """One write slot: input ``x`` (any shape, batch first) -> (spikes, new state).
+
+        The state is ``(y, fire, wait)``: device states (leading axis), the
+        comparator output (0/1) and the time to a scheduled comparator switch
+        (inf: none).  Forward values are the exact integration
+        (:meth:`integrate`).  The backward pass follows the *slot tangent*:
+        the device state carries its gradient unchanged through a slot
+        (identity) unless the neuron fired, was resetting or sits on a bound
+        (then none: the state was overwritten), and the input enters as
+        ``t_on * df/du`` at the slot's start state -- the explicit-Euler
+        derivative of the slot.  The exact Jacobian of the sub-stepped device
+        ODE is not used: the smooth saturation of the bounded states makes it
+        stiff (|df/dm| ~ 1e12/s for DW-LIF at m = +-1) and its product over
+        time steps overflows.
+        """
+        state = state if state is not None else self.init_state(tuple(x.shape), x)
+        y0, fire0, wait0 = state
+        nz = noise if noise is not None else 1.0
+        (y, fire, wait), spiked, z_max, first = self.integrate(x, (y0.detach(), fire0, wait0), nz)
+        #: time of the (first) spike inside the last slot, s from its start (NaN: none)
+        self.last_spike_offset_s = first
+        if not (torch.is_grad_enabled() and (x.requires_grad or y0.requires_grad)):
+            return spiked.to(x.dtype), (y, fire, wait)
+        f = self.dyn.local_rhs(y0.detach(), fire0, x * self.u_unit, nz, torch)
+        tangent = y0 + self.slot.t_on_s * (f - f.detach())  # value y0, gradient of the slot
+        z_soft = self._z(tangent)
+        z = z_max + (z_soft - z_soft.detach())
+        spk = straight_through(spiked.to(x.dtype), z, self.alpha)
+        keep = ~(spiked | (fire0 > 0.5) | (fire > 0.5) | torch.isfinite(wait) | self._at_bound(y))
+        y = y + keep.to(y.dtype) * (tangent - tangent.detach())
+        return spk, (y, fire, wait)
+
+
+class LeakyNeuron(nn.Module):
+    """Ideal LIF, step for step ``snntorch.Leaky`` (reset by subtraction or to zero)."""
+
+    def __init__(self, p: LIFParams | None = None, alpha: float = 2.0) -> None:
+        super().__init__()
+        self.p = p or LIFParams()
+        self.alpha = float(alpha)
+
+    model = "lif"
+    stochastic = False
+
+    def describe(self) -> dict[str, Any]:
+        """The resolved LIF parameters (for checkpoints/netlists)."""
+        return {"model": "lif", "params": self.p.values(), "slot": {"period_s": self.p.slot_s}}
+
+    def extra_repr(self) -> str:
+        return f"beta={self.p.beta:g}, threshold={self.p.u_thr:g}, subtract={self.p.reset_subtract}"
+
+    def init_state(self, shape: tuple[int, ...], like: torch.Tensor) -> State:
+        return (torch.zeros(shape, dtype=like.dtype, device=like.device),)
+
+    def draw_noise(
+        self, shape: tuple[int, ...], like: torch.Tensor, generator: torch.Generator | None
+    ) -> Any:
+        return 1.0
+
+    def forward(
+        self, x: torch.Tensor, state: State | None = None, noise: Any = None
+    ) -> tuple[torch.Tensor, State]:
+        mem = state[0] if state is not None else torch.zeros_like(x)
+        exact, new = lif_step(mem, x, self.p, backend="torch")  # the reset term carries no gradient
+        spk = straight_through(exact, (new - self.p.u_thr) / self.p.u_thr, self.alpha)
+        return spk, (new,)
+
+
+def neuron_spec(
+    model: str, preset: str | None = None, params: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON-able description of a neuron choice (model, preset, parameter overrides)."""
+    return {"model": model, "preset": preset, "params": dict(params or {})}
+
+
+def make_neuron(spec: Mapping[str, Any]) -> nn.Module:
+    """A neuron module from ``neuron_spec(...)`` (``lif`` = the snnTorch-equivalent baseline)."""
+    model = spec["model"]
+    params = dict(spec.get("params") or {})
+    if model == "lif":
+        lif_names = set(LIFParams.param_names())
+        unknown = [k for k in params if k not in lif_names]
+        if unknown:
+            LIFParams().with_text({unknown[0]: params[unknown[0]]})  # raises with a suggestion
+        return LeakyNeuron(LIFParams().with_text(params))
+    cell, _ = get_cell(model, spec.get("preset"))
+    slot_keys = {"t_on_s", "t_off_s", "u_unit"}
+    cell = cell.with_text({k: v for k, v in params.items() if k not in slot_keys})
+    slot = cell.default_drive()
+    changes = {k: float(params[k]) for k in ("t_on_s", "t_off_s") if k in params}
+    if changes:
+        slot = slot.replace(**changes, t_edge_s=min(slot.t_edge_s, changes.get("t_on_s", slot.t_on_s) / 10))
+    return DeviceNeuron(cell, slot=slot, u_unit=params.get("u_unit"))

@@ -1,0 +1,237 @@
+"""Training and evaluation (SPEC 4: Adam, lr 1e-3, cross-entropy on spike counts).
+
+Seeded and reproducible on CPU: the weights are initialised from ``seed``, the
+batches shuffled by ``numpy.random.default_rng(seed)`` and the input spikes
+and device noise drawn from a ``torch.Generator`` seeded with ``seed + 1``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from spinspice.errors import ModelParameterError, TrainingError
+from spinspice.io import atomic_write_json
+from spinspice.snn.arch import NetConfig, SpikingNet
+from spinspice.snn.data import Dataset
+
+__all__ = ["TrainSettings", "evaluate", "plot_confusion", "plot_history", "train"]
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainSettings:
+    """Optimiser and loop settings (SPEC 4: Adam, lr 1e-3)."""
+
+    epochs: int = 3
+    batch_size: int = 128
+    lr: float = 1e-3
+    seed: int = 0
+    device: str = "cpu"
+    max_train: int | None = None  # use only the first N training images (quick runs)
+
+    def __post_init__(self) -> None:
+        if self.epochs < 0 or self.batch_size < 1 or not self.lr > 0:
+            raise ModelParameterError("need epochs >= 0, batch_size >= 1 and lr > 0")
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ModelParameterError("--device cuda: no CUDA device is available here; use cpu or auto")
+    if name not in ("cpu", "cuda"):
+        raise ModelParameterError(f"--device {name!r}: use cpu, cuda or auto")
+    return torch.device(name)
+
+
+def evaluate(
+    net: SpikingNet,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    batch_size: int = 128,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Accuracy, mean loss and the confusion matrix (rows: true class, columns: predicted)."""
+    net.eval()
+    n_classes = net.config.n_classes
+    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
+    gen = torch.Generator().manual_seed(seed + 7)
+    loss_sum, spikes = 0.0, 0.0
+    with torch.no_grad():
+        for i in range(0, len(y), batch_size):
+            xb = torch.as_tensor(x[i : i + batch_size], device=device)
+            yb = torch.as_tensor(y[i : i + batch_size], device=device)
+            counts, _ = net(xb, generator=gen)
+            loss_sum += float(nn.functional.cross_entropy(counts, yb, reduction="sum"))
+            spikes += float(counts.sum())
+            pred = counts.argmax(1).cpu().numpy()
+            np.add.at(confusion, (yb.cpu().numpy(), pred), 1)
+            if progress:
+                progress(len(yb))
+    n = max(1, len(y))
+    return {
+        "accuracy": float(np.trace(confusion) / n),
+        "loss": loss_sum / n,
+        "mean_output_spikes": spikes / n,
+        "confusion": confusion,
+    }
+
+
+def train(
+    config: NetConfig,
+    data: Dataset,
+    settings: TrainSettings,
+    *,
+    progress: Any = None,
+    label: str = "train",
+    initial: Mapping[str, torch.Tensor] | None = None,
+) -> tuple[SpikingNet, dict[str, Any]]:
+    """Train a network (fresh, or from the weights ``initial``: fine-tuning); returns it and the
+    history (per-epoch metrics, timing)."""
+    device = pick_device(settings.device)
+    torch.manual_seed(settings.seed)
+    net = SpikingNet(config)
+    if initial is not None:
+        net.load_state_dict(initial, strict=True)
+    net = net.to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=settings.lr)
+    rng = np.random.default_rng(settings.seed)
+    gen = torch.Generator().manual_seed(settings.seed + 1)
+    x_train, y_train = data.x_train, data.y_train
+    if settings.max_train is not None:
+        x_train, y_train = x_train[: settings.max_train], y_train[: settings.max_train]
+    n = len(y_train)
+    n_batches = math.ceil(n / settings.batch_size)
+    history: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    task = (
+        progress.add_task(f"{label}", total=settings.epochs * (n + len(data.y_test)))
+        if progress is not None
+        else None
+    )
+    for epoch in range(1, settings.epochs + 1):
+        net.train()
+        order = rng.permutation(n)
+        loss_sum, correct, seen = 0.0, 0, 0
+        for b in range(n_batches):
+            idx = order[b * settings.batch_size : (b + 1) * settings.batch_size]
+            xb = torch.as_tensor(x_train[idx], device=device)
+            yb = torch.as_tensor(y_train[idx], device=device)
+            counts, _ = net(xb, generator=gen)
+            loss = nn.functional.cross_entropy(counts, yb)
+            if not torch.isfinite(loss):
+                raise TrainingError(
+                    f"the loss became {float(loss)} in epoch {epoch}: training diverged; lower --lr"
+                )
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss_sum += float(loss.detach()) * len(idx)
+            correct += int((counts.argmax(1) == yb).sum())
+            seen += len(idx)
+            if progress is not None:
+                progress.update(
+                    task,
+                    advance=len(idx),
+                    description=f"{label} epoch {epoch}/{settings.epochs} loss {loss_sum / seen:.3f} "
+                    f"acc {correct / seen:.3f}",
+                )
+        test = evaluate(
+            net,
+            data.x_test,
+            data.y_test,
+            seed=settings.seed + epoch,
+            device=device,
+            progress=(lambda k: progress.update(task, advance=k)) if progress is not None else None,
+        )
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": loss_sum / seen,
+                "train_accuracy": correct / seen,
+                "test_loss": test["loss"],
+                "test_accuracy": test["accuracy"],
+                "mean_output_spikes": test["mean_output_spikes"],
+                "wall_s": time.perf_counter() - t0,
+            }
+        )
+    if not history:  # epochs = 0: only measure the given weights
+        test = evaluate(net, data.x_test, data.y_test, seed=settings.seed, device=device)
+    net.eval()
+    return net.cpu(), {
+        "history": history,
+        "wall_s": time.perf_counter() - t0,
+        "device": str(device),
+        "n_train_used": n,
+        "confusion": test["confusion"],
+    }
+
+
+def plot_history(histories: dict[str, list[dict[str, Any]]], path: Path) -> Path:
+    """Loss and accuracy per epoch for one or more runs (e.g. device neuron and LIF baseline)."""
+    from spinspice.io import pyplot as _pyplot
+    from spinspice.io import save_figure
+
+    plt = _pyplot()
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.6))
+    for name, hist in histories.items():
+        ep = [h["epoch"] for h in hist]
+        a1.plot(ep, [h["train_loss"] for h in hist], "o-", label=f"{name} train")
+        a1.plot(ep, [h["test_loss"] for h in hist], "s--", label=f"{name} test")
+        a2.plot(ep, [h["train_accuracy"] * 100 for h in hist], "o-", label=f"{name} train")
+        a2.plot(ep, [h["test_accuracy"] * 100 for h in hist], "s--", label=f"{name} test")
+    a1.set_xlabel("epoch")
+    a1.set_ylabel("cross-entropy on spike counts")
+    a2.set_xlabel("epoch")
+    a2.set_ylabel("accuracy (%)")
+    from matplotlib.ticker import MaxNLocator
+
+    for a in (a1, a2):
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
+        a.grid(alpha=0.3)
+        a.legend(fontsize=7)
+    return save_figure(fig, path)
+
+
+def plot_confusion(confusion: np.ndarray, path: Path, title: str) -> Path:
+    from spinspice.io import pyplot as _pyplot
+    from spinspice.io import save_figure
+
+    plt = _pyplot()
+    c = np.asarray(confusion)
+    fig, ax = plt.subplots(figsize=(5, 4.4))
+    im = ax.imshow(c, cmap="Blues")
+    for i in range(c.shape[0]):
+        for j in range(c.shape[1]):
+            if c[i, j]:
+                ax.text(
+                    j,
+                    i,
+                    str(c[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if c[i, j] > c.max() / 2 else "black",
+                )
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_xticks(range(c.shape[1]))
+    ax.set_yticks(range(c.shape[0]))
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    return save_figure(fig, path)
+
+
+def write_metrics(path: Path, payload: dict[str, Any]) -> Path:
+    return atomic_write_json(path, payload)
