@@ -1018,6 +1018,126 @@ def import_snntorch(
     _emit(report, json_out, "\n".join(lines))
 
 
+# -- netlist -------------------------------------------------------------------------
+@app.command()
+def netlist(
+    checkpoint: Annotated[Path, typer.Argument(help="a checkpoint written by train or import-snntorch")],
+    sample: Annotated[int, typer.Option(help="index of the test image the netlists are driven by")] = 0,
+    dataset: Annotated[str | None, typer.Option(help="data set (default: the checkpoint's)")] = None,
+    synapse: Annotated[str, typer.Option(help="synapse device: ideal, mtj, dw-mtj or cogd")] = "ideal",
+    levels: Annotated[int | None, typer.Option(help="conductance levels of the synapse device")] = None,
+    variability: Annotated[
+        float, typer.Option(help="device-to-device log-normal sigma of every conductance")
+    ] = 0.0,
+    clip_percentile: Annotated[
+        float, typer.Option("--clip-percentile", help="|w| percentile mapped to G_max (larger are clipped)")
+    ] = 100.0,
+    v_read: Annotated[str, typer.Option("--v-read", help="row read-pulse amplitude")] = "0.1V",
+    r_wire: Annotated[str, typer.Option("--r-wire", help="wire resistance per crossbar segment")] = "0",
+    c_wire: Annotated[str, typer.Option("--c-wire", help="wire capacitance per crossbar segment")] = "0",
+    tile: Annotated[int, typer.Option(help="largest crossbar tile side (devices)")] = 256,
+    array_cols: Annotated[int | None, typer.Option("--array-cols", help="neuron array columns")] = None,
+    out: OutOpt = Path("results/netlist"),
+    json_out: JsonOpt = False,
+    seed: SeedOpt = 0,
+) -> None:
+    """ngspice netlists of a trained network for one test sample (one .cir per layer + manifest)."""
+    from spinspice.circuits.network import CrossbarOptions
+    from spinspice.circuits.synapses import get_synapse_device
+    from spinspice.cosim.netgen import network_circuits
+    from spinspice.models.registry import get_model
+    from spinspice.netlists.network import write_network
+    from spinspice.snn.checkpoint import load_checkpoint
+    from spinspice.snn.data import load_dataset
+
+    _seed(seed)
+    ck = load_checkpoint(checkpoint)
+    data = load_dataset(dataset or ck.meta.get("dataset") or "mnist5k")
+    if not 0 <= sample < len(data.y_test):
+        raise ModelParameterError(f"--sample {sample}: the test split has {len(data.y_test)} images")
+    options = CrossbarOptions(
+        v_read_v=parse_value(v_read, "V", name="--v-read"),
+        r_wire_ohm=parse_value(r_wire, "ohm", name="--r-wire"),
+        c_wire_f=parse_value(c_wire, "F", name="--c-wire"),
+        tile=tile,
+        array_cols=array_cols,
+    )
+    device = get_synapse_device(synapse, levels)
+    nc = network_circuits(
+        ck.net,
+        data.x_test[sample],
+        device,
+        label=int(data.y_test[sample]),
+        options=options,
+        clip_percentile=clip_percentile,
+        variability=variability,
+        seed=seed,
+    )
+    extras = []
+    for k, (mapping, exp, ts) in enumerate(
+        zip(nc.mappings, nc.expected_spikes, nc.torch_spikes, strict=True)
+    ):
+        extras.append(
+            {
+                "weight_shape": list(ck.net.synapses[k].weight.shape),
+                "n_nonzero_weights": int((ck.net.synapses[k].weight != 0).sum()),
+                "mapping": {
+                    "device": mapping.device.to_json(),
+                    "w_clip": mapping.w_clip,
+                    "g_per_weight_s": mapping.g_per_weight_s,
+                    **mapping.errors,
+                },
+                "expected_spike_slots": {
+                    str(j): np.flatnonzero(exp[:, j]).tolist() for j in range(exp.shape[1])
+                },
+                "torch_spike_slots": {str(j): np.flatnonzero(ts[:, j]).tolist() for j in range(ts.shape[1])},
+            }
+        )
+    models = {n.model: get_model(n.model).compact_model() for n in ck.net.neurons}
+    meta = {
+        "checkpoint": checkpoint.name,
+        "checkpoint_sha256": ck.meta.get("sha256") or _file_digest(checkpoint),
+        "dataset": data.name,
+        "sample": sample,
+        "label": nc.label,
+        "torch_prediction": nc.prediction,
+        "synapse_device": device.to_json(),
+        "crossbar": dataclasses.asdict(options),
+        "steps": ck.config.steps,
+        "slot_s": ck.net.neurons[0].slot.period_s,
+        "seed": seed,
+    }
+    with staged_output(out) as stage:
+        manifest = write_network(stage, nc.layers, layer_extras=extras, compact_models=models, meta=meta)
+    lines = [
+        f"{len(nc.layers)} layer netlists for test image {sample} (label {nc.label}, torch predicts "
+        f"{nc.prediction}) in {out}/",
+    ]
+    for layer in manifest["layers"]:
+        err = layer["mapping"]
+        changed = layer["cell_sizing"].get("changed") or {}
+        lines.append(
+            f"  {layer['file']}: {layer['n_inputs']} x {layer['n_neurons']}, "
+            f"{layer['n_synapse_pairs']} pairs "
+            f"in {len(layer['tiles'])} tiles, weight error rms {err['rms_error_rel'] * 100:.2f} % "
+            f"(max {err['max_error_rel'] * 100:.2f} %)"
+            + (
+                f"; cell resized for {layer['cell_sizing']['i_design_a'] * 1e3:.2f} mA: "
+                + ", ".join(f"{k} {v['from']:g} -> {v['to']:.3g}" for k, v in changed.items())
+                if changed
+                else ""
+            )
+        )
+    lines.append(f"run: cd {out} && ngspice -b layer0.cir")
+    _emit(manifest, json_out, "\n".join(lines))
+
+
+def _file_digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 # -- demo --------------------------------------------------------------------------
 @app.command()
 def demo(

@@ -76,3 +76,13 @@ def test_models_md_is_current(tmp_path) -> None:
     for fig in re.findall(r"\(figures/([^)]+)\)", "\n".join(old)):
         assert (ROOT / "docs" / "figures" / fig).is_file(), fig
         assert (tmp_path / fig).is_file(), fig
+
+
+def test_every_command_is_documented_in_cli_md() -> None:
+    from spinspice.cli import app
+
+    text = (ROOT / "docs" / "cli.md").read_text()
+    names = [c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands]
+    assert len(names) >= 11
+    missing = [n for n in names if f"## `spinspice {n}" not in text]
+    assert not missing, f"docs/cli.md lacks sections for {missing}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -40,11 +41,19 @@ GENERATOR_ARGS = {
     "field_gated_device": lambda: (DWLIFParams(), _cell("field-gated-lif").gate, MTJParams()),
     "steered_cell": lambda: (_cell("saf-lif"),),
     "cogd_device": lambda: (__import__("spinspice.models.cogd", fromlist=["x"]).CoGdParams(),),
+    "crossbar_tile": lambda: (
+        np.full((2, 3), 1e-5),
+        np.full((2, 3), 2e-5),
+        np.array([[True, False, True], [True, True, True]]),
+        1.5,
+        1e-15,
+    ),
 }
 
 
 def test_every_generator_is_covered() -> None:
     import spinspice.circuits.cogd  # registers the Co/Gd generators
+    import spinspice.circuits.network
     import spinspice.circuits.neurons  # noqa: F401  (registers every generator)
 
     assert set(GENERATORS) <= set(GENERATOR_ARGS), "add new generators to GENERATOR_ARGS"
@@ -53,6 +62,7 @@ def test_every_generator_is_covered() -> None:
 @pytest.mark.parametrize("name", sorted(GENERATOR_ARGS))
 def test_generators_are_pure_and_named_from_parameters(name: str) -> None:
     import spinspice.circuits.cogd  # registers the Co/Gd generators
+    import spinspice.circuits.network
     import spinspice.circuits.neurons  # noqa: F401
 
     gen = get_generator(name)

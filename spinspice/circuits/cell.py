@@ -225,10 +225,14 @@ class DWLIFCell(CellParams):
     def write_headroom_v(self, i_write_a: float) -> float:
         """V_dd_write - V(win) while ``i_write_a`` flows (idle cell)."""
         l = self.cmos.l_fet_m
-        vgs = self.comparator.v_dd_comp_v  # switch sources sit near ground
-        v_pass = self.cmos.nmos.triode_vds_for_current(i_write_a, self.switch_width_m("n"), l, vgs)
-        v_ret = self.cmos.nmos.triode_vds_for_current(i_write_a, self.switch_width_m("n"), l, vgs)
-        v_win = v_pass + i_write_a * self.device.r_track_ohm + v_ret
+        w = self.switch_width_m("n")
+        v_g = self.comparator.v_dd_comp_v
+        # the return NMOS's source is ground; the pass NMOS's source is T1, which sits the
+        # track drop above it -- its gate drive shrinks as the write current grows
+        v_ret = self.cmos.nmos.triode_vds_for_current(i_write_a, w, l, v_g)
+        v_t1 = v_ret + i_write_a * self.device.r_track_ohm
+        v_pass = self.cmos.nmos.triode_vds_for_current(i_write_a, w, l, v_g - v_t1)
+        v_win = v_pass + v_t1
         return self.drivers.v_dd_write_v - v_win
 
     def check(self, i_write_a: float | None = None) -> None:

@@ -13,6 +13,7 @@ subcircuit that holds the element.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import hashlib
 import itertools
@@ -273,10 +274,12 @@ class Subckt:
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
-        names = [e.name for e in self.elements]
-        dup = {n for n in names if names.count(n) > 1}
+        counts = collections.Counter(e.name for e in self.elements)
+        dup = {n for n, c in counts.items() if c > 1}
         if dup:
-            raise NetlistError(f"subcircuit {self.name}: duplicate element names {sorted(dup)}")
+            shown = sorted(dup)[:5]
+            more = f" and {len(dup) - 5} more" if len(dup) > 5 else ""
+            raise NetlistError(f"subcircuit {self.name}: duplicate element names {shown}{more}")
 
     def element(self, name: str) -> Element:
         for e in self.elements:

@@ -186,6 +186,7 @@ class SpikingNet(nn.Module):
         prev: list[torch.Tensor | None] = [None] * n_layers  # spikes of layer l in the previous slot
         counts = torch.zeros(x.shape[0], self.config.n_classes, dtype=x.dtype, device=x.device)
         rec: dict[str, Any] = {
+            "encoded": [],  # layer 0's input per step (spikes, or intensities for direct encoding)
             "inputs": [[] for _ in range(n_layers)],
             "spikes": [[] for _ in range(n_layers)],
         }
@@ -194,6 +195,8 @@ class SpikingNet(nn.Module):
             for k in range(n_layers):
                 if k == 0:
                     src = self.encode(x, generator)
+                    if record:
+                        rec["encoded"].append(src.detach())
                 else:
                     src = prev[k - 1]
                     if src is None:  # nothing has reached this layer yet

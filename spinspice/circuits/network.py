@@ -1,0 +1,382 @@
+"""One layer of a trained network as a circuit: input drivers, synapse crossbar, neuron array.
+
+Topology (``docs/netlists.md`` has the schematic)::
+
+    input driver i --row i--+--[G+_ij]--col+ j--(0 V sense V_spj)--.
+                            '--[G-_ij]--col- j--(0 V sense V_snj)--+--> write driver j: I = A (I_spj - I_snj)
+                                                                         from VDD_w into neuron j's input
+
+* **Input drivers** (rows): a read-voltage pulse ``V_read`` during the ON part
+  of write slot ``t`` if input ``i`` spiked in slot ``t`` (layer 0: the encoded
+  image; deeper layers: the previous layer's spikes of slot ``t - 1``), as a
+  piece-wise linear source with the slot's edges.  A bias row pulses in every
+  slot.
+* **Crossbar**: one resistor per device, ``G+`` to the column's ``+`` line and
+  ``G-`` to its ``-`` line (:mod:`spinspice.circuits.synapses`); optional
+  wire resistance and capacitance per segment (row segments between columns,
+  column segments between rows, so IR drop shows); large layers are split
+  into tiles of at most ``tile`` x ``tile`` devices whose column currents are
+  summed by the write driver.
+* **Columns end at virtual ground**: a 0-V source (the ideal sense amplifier
+  input) holds every column line at 0 V and measures its current, so the row
+  voltages alone set the synapse currents -- the crossbar computes
+  ``sum_i G_ij V_i`` exactly, independent of the neuron's input voltage
+  (which swings with the track and the steering switches).  The write driver
+  then mirrors ``A (I+ - I-)`` from the write supply into the cell's input:
+  ``A = I_unit / (s V_read)`` makes one weight unit times one input spike the
+  current ``I_unit`` of one input unit of the trained network.
+* **Neuron array**: the layer's neurons placed in ``rows x cols``; cells share
+  their supplies; models with a field line (field-gated) get one field-line
+  supply per array row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from spinspice.circuits.cellbase import CellParams
+from spinspice.circuits.core import (
+    BehavioralCurrent,
+    Capacitor,
+    CurrentSource,
+    Element,
+    Instance,
+    Probe,
+    Pwl,
+    Resistor,
+    Subckt,
+    Testbench,
+    VoltageSource,
+    generator,
+    stable_hash,
+)
+from spinspice.circuits.synapses import LayerMapping
+from spinspice.errors import ModelParameterError
+from spinspice.models.expr import branch_current
+from spinspice.models.waveforms import PulseTrain
+
+__all__ = [
+    "CrossbarOptions",
+    "LayerCircuit",
+    "crossbar_tile",
+    "layer_testbench",
+    "size_for_current",
+    "slot_pwl",
+]
+
+
+def size_for_current(
+    cell: CellParams, i_peak_a: float, margin: float = 1.25, v_max_v: float = 3.3
+) -> tuple[CellParams, dict[str, Any]]:
+    """The cell, its write path re-sized if needed, able to carry ``margin * i_peak_a``.
+
+    A trained network may drive a neuron much harder than the single-cell design's write
+    pulse (one input unit is the drive to threshold in one pulse: 5.5 mA for the paper-001
+    DW-LIF).  The cell's own design check (:meth:`CellParams.check`: driver compliance,
+    switch saturation, reset operating point) decides.  If it fails, the steering switches
+    are widened (on-resistance at most 50 mV / I) and the write supply, the comparator rail
+    that gates the pass switch and the reset supply (which must track that rail) are raised
+    together in 50 mV steps up to ``v_max_v`` until it passes.  Returns the cell and what
+    was changed (for the manifest and reports).
+    """
+    need = abs(float(i_peak_a)) * margin
+    info: dict[str, Any] = {"i_peak_a": abs(float(i_peak_a)), "i_design_a": need, "changed": {}}
+    if need == 0:
+        return cell, info
+    try:
+        cell.check(need)
+        return cell, info
+    except ModelParameterError as err:
+        first = str(err)
+    values = cell.values()
+    knobs = [k for k in ("v_dd_write_v", "v_dd_comp_v", "v_dd_reset_v") if k in values]
+    base: dict[str, Any] = {}
+    if "r_switch_on_ohm" in values:
+        base["r_switch_on_ohm"] = min(float(values["r_switch_on_ohm"]), 0.05 / need)
+    v0 = max([float(values[k]) for k in knobs], default=v_max_v)
+    for v in np.arange(v0, v_max_v + 1e-9, 0.05):
+        change = {**base, **{k: max(float(values[k]), float(v)) for k in knobs}}
+        try:
+            trial = cell.with_text(change)
+            trial.check(need)
+        except ModelParameterError:
+            continue
+        info["changed"] = {k: {"from": values[k], "to": change[k]} for k in change if change[k] != values[k]}
+        return trial, info
+    raise ModelParameterError(
+        f"the {cell.model} cell cannot carry this network's peak write current {need:.3g} A "
+        f"({first}), not even with supplies raised to {v_max_v:g} V: retrain with smaller drives "
+        "or give --param values for the write path"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class CrossbarOptions:
+    """How a layer is laid out and read."""
+
+    v_read_v: float = 0.1  # row read-pulse amplitude [V]
+    r_wire_ohm: float = 0.0  # wire resistance per segment (0: ideal wires) [ohm]
+    c_wire_f: float = 0.0  # wire capacitance to ground per segment [F]
+    tile: int = 256  # largest tile side (devices)
+    array_cols: int | None = None  # neuron array columns (default: ceil(sqrt(M)))
+
+    def __post_init__(self) -> None:
+        if not self.v_read_v > 0:
+            raise ModelParameterError("v_read_v must be > 0")
+        if self.r_wire_ohm < 0 or self.c_wire_f < 0:
+            raise ModelParameterError("wire resistance and capacitance must be >= 0")
+        if self.c_wire_f > 0 and self.r_wire_ohm == 0:
+            raise ModelParameterError("wire capacitance needs a wire resistance (segments)")
+        if self.tile < 1 or (self.array_cols is not None and self.array_cols < 1):
+            raise ModelParameterError("tile and array_cols must be >= 1")
+
+
+def slot_pwl(levels: Sequence[float], slot: PulseTrain, amplitude: float) -> Pwl:
+    """``amplitude * levels[t]`` during the ON part of every slot ``t`` with a non-zero level
+    (charge-equivalent trapezoid: edges ``t_edge``, plateau ``t_on - t_edge``), 0 otherwise.
+    Spikes are levels 0/1; direct (analog) encoding gives other levels."""
+    pts: list[tuple[float, float]] = [(0.0, 0.0)]
+    e, plateau = slot.t_edge_s, slot.plateau_s
+    for t, a in enumerate(levels):
+        if not a:
+            continue
+        t0 = t * slot.period_s + slot.t_delay_s
+        v = amplitude * float(a)
+        pts += [(t0, 0.0), (t0 + e, v), (t0 + e + plateau, v), (t0 + 2 * e + plateau, 0.0)]
+    if len(pts) > 1 and pts[1][0] == 0.0:
+        pts = pts[1:]
+    return Pwl(tuple(pts))
+
+
+def _segments(name: str, nodes: list[str], r: float, c: float) -> list[Element]:
+    out: list[Element] = []
+    for k in range(len(nodes) - 1):
+        out.append(Resistor(f"{name}_{k}", nodes[k], nodes[k + 1], r))
+        if c > 0:
+            out.append(Capacitor(f"{name}_c{k}", nodes[k + 1], "0", c))
+    return out
+
+
+@generator
+def crossbar_tile(
+    g_pos_s: np.ndarray, g_neg_s: np.ndarray, mask: np.ndarray, r_wire_ohm: float = 0.0, c_wire_f: float = 0.0
+) -> Subckt:
+    """A tile of differential pairs: ports ``(r0..r{n-1}, p0..p{m-1}, n0..n{m-1})``.
+
+    ``g_*_s`` are (m columns, n rows); ``mask`` says which pairs exist (zero weights have
+    none).  Row ``i`` feeds column ``j`` at the crossing ``(i, j)``; with wire resistance
+    the row line runs past the columns and the column lines past the rows, one segment
+    between neighbours, the column line's end (row n-1) being its port.
+    """
+    m, n = g_pos_s.shape
+    wires = r_wire_ohm > 0
+    elements: list[Element] = []
+
+    def rnode(i: int, j: int) -> str:
+        return f"r{i}_c{j}" if wires and j > 0 else f"r{i}"
+
+    def cnode(sign: str, j: int, i: int) -> str:
+        return f"{sign}{j}_r{i}" if wires and i < n - 1 else f"{sign}{j}"
+
+    for j in range(m):
+        for i in range(n):
+            if mask[j, i]:
+                elements.append(Resistor(f"p{i}_{j}", rnode(i, j), cnode("p", j, i), 1.0 / g_pos_s[j, i]))
+                elements.append(Resistor(f"n{i}_{j}", rnode(i, j), cnode("n", j, i), 1.0 / g_neg_s[j, i]))
+    if wires:
+        for i in range(n):
+            elements += _segments(f"wr{i}", [rnode(i, j) for j in range(m)], r_wire_ohm, c_wire_f)
+        for j in range(m):
+            for sign in ("p", "n"):
+                elements += _segments(
+                    f"wc{sign}{j}", [cnode(sign, j, i) for i in range(n)], r_wire_ohm, c_wire_f
+                )
+    digest = stable_hash(g_pos_s.tolist(), g_neg_s.tolist(), mask.tolist(), r_wire_ohm, c_wire_f)
+    return Subckt(
+        name=f"spinspice_crossbar_{n}x{m}_{digest}",
+        ports=(*(f"r{i}" for i in range(n)), *(f"p{j}" for j in range(m)), *(f"n{j}" for j in range(m))),
+        elements=tuple(elements),
+        doc=(
+            f"synapse crossbar tile: {n} rows x {m} columns, {int(mask.sum())} differential pairs"
+            + (f", wire segments {r_wire_ohm:g} ohm / {c_wire_f:g} F" if wires else ", ideal wires")
+        ),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerCircuit:
+    """A layer testbench and what the manifest needs to map it back to the network."""
+
+    testbench: Testbench
+    cell_subckt: Subckt
+    tiles: tuple[dict[str, Any], ...]
+    neurons: tuple[dict[str, Any], ...]
+    rows: tuple[dict[str, Any], ...]
+    mirror_gain: float
+    i_unit_a: float
+    n_pairs: int
+    sizing: dict[str, Any]
+    cell: CellParams
+
+
+def _cell_template(cell: CellParams, slot: PulseTrain, t_stop_s: float) -> tuple[Testbench, Instance]:
+    tb = cell.testbench(slot, t_stop_s)
+    inst = next(e for e in tb.elements if isinstance(e, Instance) and e.name == "cell")
+    return tb, inst
+
+
+def layer_testbench(
+    cell: CellParams,
+    slot: PulseTrain,
+    u_unit: float,
+    mapping: LayerMapping,
+    inputs: np.ndarray,
+    options: CrossbarOptions = CrossbarOptions(),
+    *,
+    weight_mask: np.ndarray | None = None,
+    title: str = "spinspice network layer",
+) -> LayerCircuit:
+    """One layer: ``inputs`` (steps, n_in), spikes 0/1 (or analog levels for direct encoding)
+    -> testbench of input drivers, crossbar tiles, write drivers and neuron array."""
+    steps, n_in = inputs.shape
+    n_out = mapping.g_pos_s.shape[0]
+    if mapping.g_pos_s.shape[1] != n_in + 1:
+        raise ModelParameterError(f"{n_in} input rows but the mapping has {mapping.g_pos_s.shape[1] - 1}")
+    t_stop = steps * slot.period_s
+    i_unit = float(cell.drive_current(slot.replace(amplitude=u_unit)).amplitude)
+    drive = (
+        np.concatenate([inputs, np.ones((steps, 1), bool)], axis=1).astype(float)
+        @ mapping.effective_weights.T
+    )
+    cell, sizing = size_for_current(cell, float(np.max(np.abs(drive), initial=0.0)) * i_unit)
+    template, inst = _cell_template(cell, slot, t_stop)
+    gain = i_unit / (mapping.g_per_weight_s * options.v_read_v)
+    mask = np.ones_like(mapping.g_pos_s, dtype=bool)
+    if weight_mask is not None:
+        mask[:, :n_in] = weight_mask
+    # supplies and other shared sources of the single-cell testbench, minus its write source
+    shared = [e for e in template.elements if not isinstance(e, (Instance, CurrentSource))]
+    field_row = "vfl" in inst.conns
+    n_cols = options.array_cols or max(1, math.ceil(math.sqrt(n_out)))
+    n_rows = math.ceil(n_out / n_cols)
+    elements: list[Element] = []
+    if field_row:
+        base = next(e for e in shared if isinstance(e, VoltageSource) and e.p == "vfl")
+        shared = [e for e in shared if e is not base]
+        elements += [
+            dataclasses.replace(base, name=f"{base.name}_row{r}", p=f"vfl_row{r}") for r in range(n_rows)
+        ]
+    elements += shared
+    # input drivers: one PWL source per row, and the bias row
+    rows_info = []
+    for i in range(n_in):
+        elements.append(
+            VoltageSource(f"in{i}", f"row{i}", "0", 0.0, wave=slot_pwl(inputs[:, i], slot, options.v_read_v))
+        )
+        rows_info.append(
+            {
+                "row": i,
+                "node": f"row{i}",
+                "source": f"in{i}",
+                "active_slots": int(np.count_nonzero(inputs[:, i])),
+            }
+        )
+    elements.append(
+        VoltageSource("bias", f"row{n_in}", "0", 0.0, wave=slot_pwl([True] * steps, slot, options.v_read_v))
+    )
+    rows_info.append({"row": n_in, "node": f"row{n_in}", "source": "bias", "bias": True})
+    # crossbar tiles
+    tiles, t = [], options.tile
+    sense: dict[int, list[tuple[str, str]]] = {j: [] for j in range(n_out)}
+    n_pairs = 0
+    for r0 in range(0, n_in + 1, t):
+        for c0 in range(0, n_out, t):
+            rs, cs = slice(r0, min(r0 + t, n_in + 1)), slice(c0, min(c0 + t, n_out))
+            sub = crossbar_tile(
+                mapping.g_pos_s[cs, rs],
+                mapping.g_neg_s[cs, rs],
+                mask[cs, rs],
+                options.r_wire_ohm,
+                options.c_wire_f,
+            )
+            name = f"xb_r{r0}_c{c0}"
+            conns = []
+            cols = range(cs.start, cs.stop)
+            conns += [f"row{i}" for i in range(rs.start, rs.stop)]
+            conns += [f"{name}_p{j}" for j in cols]
+            conns += [f"{name}_n{j}" for j in cols]
+            elements.append(Instance(name, sub, tuple(conns)))
+            for j in cols:
+                elements.append(VoltageSource(f"sp_{name}_{j}", f"{name}_p{j}", "0", 0.0))
+                elements.append(VoltageSource(f"sn_{name}_{j}", f"{name}_n{j}", "0", 0.0))
+                sense[j].append((f"sp_{name}_{j}", f"sn_{name}_{j}"))
+            pairs = int(mask[cs, rs].sum())
+            n_pairs += pairs
+            tiles.append(
+                {
+                    "instance": name,
+                    "rows": [rs.start, rs.stop],
+                    "columns": [cs.start, cs.stop],
+                    "pairs": pairs,
+                }
+            )
+    # write drivers and neurons
+    neurons = []
+    ics: list[tuple[tuple[str, ...], float]] = []
+    probes: list[Probe] = []
+    for j in range(n_out):
+        r, c = divmod(j, n_cols)
+        win, spk = f"win{j}", f"spk{j}"
+        net = sum((branch_current(p) - branch_current(n) for p, n in sense[j]), start=0)
+        elements.append(BehavioralCurrent(f"wr{j}", "vdd_w", win, gain * net))
+        conns = tuple(
+            win if port == "win" else spk if port == "spike" else f"vfl_row{r}" if port == "vfl" else port
+            for port in inst.conns
+        )
+        elements.append(Instance(f"n{j}", inst.subckt, conns))
+        for path, v in template.initial_conditions:
+            if path[0] == "cell":
+                ics.append(((f"n{j}", *path[1:]), v))
+        probes.append(Probe(f"spike{j}", "v", (spk,), "V", f"comparator output of neuron {j}"))
+        probes += [
+            dataclasses.replace(
+                p, key=f"{p.key}{j}", path=(f"n{j}", *p.path[1:]), doc=f"{p.doc} (neuron {j})"
+            )
+            for p in template.probes
+            if p.path[0] == "cell" and p.kind == "v"
+        ]
+        probes.append(Probe(f"v_win{j}", "v", (win,), "V", f"write input node of neuron {j}"))
+        neurons.append(
+            {
+                "neuron": j,
+                "array_row": r,
+                "array_col": c,
+                "instance": f"n{j}",
+                "spike_node": spk,
+                "input_node": win,
+                "write_driver": f"wr{j}",
+            }
+        )
+    supply_names = [name for _, name in template.supplies if not (field_row and name == "dd_fl")]
+    supply_names += [f"dd_fl_row{r}" for r in range(n_rows)] if field_row else []
+    comp = {name: c for c, name in template.supplies}
+    supply_map = tuple((comp.get(n, "field_line"), n) for n in supply_names)
+    probes += [Probe(f"i_{n}", "i", (n,), "A", f"supply {n} current") for n in supply_names]
+    tb = Testbench(
+        title=title,
+        elements=tuple(elements),
+        analysis=dataclasses.replace(template.analysis, t_stop_s=t_stop),
+        probes=tuple(probes),
+        initial_conditions=tuple(ics),
+        options=template.options,
+        supplies=supply_map,
+        printed=tuple(f"spike{j}" for j in range(min(n_out, 8))),
+    )
+    return LayerCircuit(
+        tb, inst.subckt, tuple(tiles), tuple(neurons), tuple(rows_info), gain, i_unit, n_pairs, sizing, cell
+    )

@@ -1,0 +1,151 @@
+"""Netlists of a trained network: files, manifest, determinism, sanitising, plain ngspice -b."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+
+from spinspice.circuits.network import size_for_current, slot_pwl
+from spinspice.circuits.neurons import get_cell
+from spinspice.cli import main
+from spinspice.cosim.rawfile import canonical_name, read_raw
+from spinspice.cosim.spikes import crossings
+from spinspice.errors import ModelParameterError
+from spinspice.snn.arch import NetConfig, SpikingNet, parse_arch
+from spinspice.snn.checkpoint import save_checkpoint
+from spinspice.snn.data import load_dataset
+from spinspice.snn.neurons import neuron_spec
+from spinspice.snn.train import TrainSettings, train
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    data = load_dataset("digits")
+    cfg = NetConfig(
+        arch="fc:64-12-10",
+        layers=parse_arch("fc:64-12-10", data.image_shape, 10),
+        neuron=neuron_spec("dw-lif"),
+        steps=8,
+        image_shape=data.image_shape,
+    )
+    net, _ = train(cfg, data, TrainSettings(epochs=1, batch_size=32, lr=5e-3, max_train=256))
+    path = tmp_path_factory.mktemp("ck") / "m.pt"
+    save_checkpoint(path, net, {"dataset": "digits"})
+    return path
+
+
+def _netlist(capsys, ck, out, *extra: str) -> dict:
+    code = main(["netlist", str(ck), "--out", str(out), "--json", *extra])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return json.loads(captured.out)
+
+
+def test_netlist_files_counts_and_determinism(checkpoint, tmp_path, capsys) -> None:
+    man = _netlist(capsys, checkpoint, tmp_path / "a", "--sample", "2", "--tile", "16")
+    again = _netlist(capsys, checkpoint, tmp_path / "b", "--sample", "2", "--tile", "16")
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert [str(f) for f in files] == sorted(
+        ["layer0.cir", "layer1.cir", "lib/spinspice_cells.lib", "manifest.json", "va/dw_lif.va"]
+    )
+    for f in files:
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+    assert man == again
+    ck = torch.load(checkpoint, weights_only=True)["state_dict"]
+    for layer in man["layers"]:
+        w = ck[f"synapses.{layer['index']}.weight"]
+        assert layer["weight_shape"] == list(w.shape)
+        assert (layer["n_neurons"], layer["n_inputs"]) == tuple(w.shape)
+        # one pair per non-zero weight, plus the bias row's pair per neuron
+        assert layer["n_synapse_pairs"] == int((w != 0).sum()) + w.shape[0]
+        assert sum(t["pairs"] for t in layer["tiles"]) == layer["n_synapse_pairs"]
+        assert len(layer["tiles"]) == -(-(w.shape[1] + 1) // 16) * -(-w.shape[0] // 16)
+        text = (tmp_path / "a" / layer["file"]).read_text()
+        assert ".include lib/spinspice_cells.lib" in text
+        resistors = [ln for ln in text.splitlines() if re.match(r"r[pn]\d+_\d+ ", ln)]
+        assert len(resistors) == 2 * layer["n_synapse_pairs"]  # G+ and G- of every pair
+    assert man["files"]["layer0.cir"] and man["label"] is not None
+
+
+@pytest.mark.ngspice
+def test_emitted_netlists_spike_as_expected_in_plain_ngspice(checkpoint, tmp_path, capsys) -> None:
+    exe = shutil.which("ngspice")
+    assert exe
+    man = _netlist(capsys, checkpoint, tmp_path / "nl", "--sample", "5")
+    for layer in man["layers"]:
+        run = subprocess.run(
+            [exe, "-b", "-r", "out.raw", layer["file"]], cwd=tmp_path / "nl", capture_output=True, text=True
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        plot = read_raw(tmp_path / "nl" / "out.raw")[-1]
+        names = {canonical_name(n): n for n in plot.names}
+        t = plot.data[names["time"]]
+        for j in range(layer["n_neurons"]):
+            v = plot.data[names[canonical_name(layer["probes"][f"spike{j}"]["vector"])]]
+            slots = np.floor(crossings(t, v, layer["spike_level_v"]) / man["slot_s"]).astype(int).tolist()
+            assert slots == layer["expected_spike_slots"][str(j)], (layer["file"], j)
+    assert any(
+        layer["expected_spike_slots"][k] for layer in man["layers"] for k in layer["expected_spike_slots"]
+    )
+
+
+def test_hostile_names_are_sanitised_and_nan_weights_refused(checkpoint, tmp_path, capsys) -> None:
+    payload = torch.load(checkpoint, weights_only=True)
+    meta = json.loads(payload["config"])
+    cfg = NetConfig.from_json(meta["network"])
+    net = SpikingNet(dataclasses.replace(cfg, arch="evil\n.control\nshell touch pwned\n.endc"))
+    net.load_state_dict(payload["state_dict"])
+    path = save_checkpoint(tmp_path / "evil.pt", net, {"dataset": "digits\n.control"})
+    code = main(["netlist", str(path), "--dataset", "digits", "--out", str(tmp_path / "nl")])
+    capsys.readouterr()
+    assert code == 0
+    for f in (tmp_path / "nl").glob("*.cir"):
+        lines = f.read_text().splitlines()
+        assert not any(line.strip().lower().startswith((".control", "shell", ".endc")) for line in lines)
+    with torch.no_grad():
+        net.synapses[0].weight[0, 0] = float("nan")
+    with pytest.raises(Exception, match="NaN"):
+        save_checkpoint(tmp_path / "nan.pt", net, {"dataset": "digits"})
+
+
+def test_peak_current_resizes_the_cell_or_refuses() -> None:
+    cell, _ = get_cell("dw-lif")
+    same, info = size_for_current(cell, 0.5e-3)
+    assert same == cell and not info["changed"]
+    bigger, info = size_for_current(cell, 8e-3)
+    assert info["changed"]["v_dd_write_v"]["to"] > 0.8
+    bigger.check(8e-3 * 1.25)
+    with pytest.raises(ModelParameterError, match="cannot carry"):
+        size_for_current(cell, 1.0)
+
+
+def test_slot_pwl_has_the_charge_of_the_write_pulse() -> None:
+    cell, _ = get_cell("dw-lif")
+    slot = cell.default_drive()
+    pwl = slot_pwl([1, 0, 0.5], slot, 0.2)
+    t, v = np.array(pwl.points).T
+    assert np.trapezoid(v, t) == pytest.approx(0.2 * 1.5 * slot.t_on_s, rel=1e-12)
+
+
+def test_crossbar_tile_with_wire_segments() -> None:
+    from spinspice.circuits.core import Capacitor, Resistor
+    from spinspice.circuits.network import crossbar_tile
+
+    g = np.full((2, 3), 1e-5)  # 2 columns x 3 rows
+    mask = np.array([[True, False, True], [True, True, True]])
+    ideal = crossbar_tile(g, g, mask)
+    assert sum(isinstance(e, Resistor) for e in ideal.elements) == 2 * int(mask.sum())
+    wired = crossbar_tile(g, g, mask, 2.0, 1e-15)
+    res = [e for e in wired.elements if isinstance(e, Resistor)]
+    caps = [e for e in wired.elements if isinstance(e, Capacitor)]
+    # devices + row segments (3 rows x 1) + column segments (2 columns x 2 lines x 2)
+    assert len(res) == 2 * int(mask.sum()) + 3 * 1 + 2 * 2 * 2
+    assert len(caps) == 3 * 1 + 2 * 2 * 2
+    assert wired.ports == ("r0", "r1", "r2", "p0", "p1", "n0", "n1")
