@@ -9,6 +9,7 @@ work, and on error a non-zero exit with a one-line cause.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import random
 import sys
@@ -706,149 +707,104 @@ def train(
     Writes OUT (checkpoint), OUT.json (its config), OUT-stem.metrics.json (per-epoch metrics),
     OUT-stem.curve.png (loss/accuracy per epoch) and a confusion matrix PNG per network.
     """
-    from spinspice.snn import neurons as snn_neurons
-
-    _seed(seed)
-    saved = snn_neurons.COMPILE_MIN
-    if not compile_:
-        snn_neurons.set_compile_min(0)
-    try:
-        _train_command(
-            dataset,
-            arch,
-            neuron,
-            preset,
-            param,
-            epochs,
-            steps,
-            encoding,
-            batch_size,
-            lr,
-            device,
-            max_train,
-            baseline,
-            out,
-            json_out,
-            seed,
-        )
-    finally:
-        snn_neurons.set_compile_min(saved)
-
-
-def _train_command(
-    dataset: str,
-    arch: str,
-    neuron: str,
-    preset: str | None,
-    param: Sequence[str] | None,
-    epochs: int,
-    steps: int,
-    encoding: str,
-    batch_size: int,
-    lr: float,
-    device: str,
-    max_train: int | None,
-    baseline: bool,
-    out: Path,
-    json_out: bool,
-    seed: int,
-) -> None:
     import time
 
     import torch
 
     from spinspice.snn.arch import NetConfig, parse_arch
     from spinspice.snn.data import load_dataset
-    from spinspice.snn.neurons import neuron_spec
+    from spinspice.snn.neurons import compile_setting, neuron_spec
     from spinspice.snn.train import TrainSettings, pick_device
     from spinspice.snn.train import train as train_net
 
-    t_start = time.perf_counter()
-    if epochs < 1:
-        raise ModelParameterError("--epochs must be at least 1")
-    settings = TrainSettings(
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        seed=seed,
-        device=str(pick_device(device)),
-        max_train=max_train,
-    )
-    spec = _neuron_choice(neuron, preset, param)
-    data = load_dataset(dataset)
-    layers = parse_arch(arch, data.image_shape, data.n_classes)
-
-    def config(neuron_spec_: dict[str, Any]) -> NetConfig:
-        return NetConfig(
-            arch=arch,
-            layers=layers,
-            neuron=neuron_spec_,
-            steps=steps,
-            encoding=encoding,
-            image_shape=data.image_shape,
-            n_classes=data.n_classes,
+    _seed(seed)
+    with compile_setting(compile_):
+        t_start = time.perf_counter()
+        if epochs < 1:
+            raise ModelParameterError("--epochs must be at least 1")
+        settings = TrainSettings(
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            device=str(pick_device(device)),
+            max_train=max_train,
         )
+        spec = _neuron_choice(neuron, preset, param)
+        data = load_dataset(dataset)
+        layers = parse_arch(arch, data.image_shape, data.n_classes)
 
-    jobs = {"main": config(spec)}
-    if baseline and neuron != "lif":
-        jobs["baseline"] = config(neuron_spec("lif"))
-    meta = {
-        "dataset": data.name,
-        "n_train": len(data.y_train) if max_train is None else min(max_train, len(data.y_train)),
-        "n_test": len(data.y_test),
-        "training": {**dataclasses.asdict(settings), "torch_threads": torch.get_num_threads()},
-    }
-    runs: dict[str, tuple[Any, dict[str, Any]]] = {}
-    with _progress() as progress:
-        for name, cfg in jobs.items():
-            net, info = train_net(cfg, data, settings, progress=progress, label=cfg.neuron["model"])
-            info["test_accuracy"] = info["history"][-1]["test_accuracy"]
-            runs[name] = (net, info)
-    stem = out.stem
-    with staged_output(out.parent) as stage:
-        results = _train_outputs(stage, stem, runs, meta)
-        main = results["main"]
-        report = {
-            **report_header("spinspice.training"),
+        def config(neuron_spec_: dict[str, Any]) -> NetConfig:
+            return NetConfig(
+                arch=arch,
+                layers=layers,
+                neuron=neuron_spec_,
+                steps=steps,
+                encoding=encoding,
+                image_shape=data.image_shape,
+                n_classes=data.n_classes,
+            )
+
+        jobs = {"main": config(spec)}
+        if baseline and neuron != "lif":
+            jobs["baseline"] = config(neuron_spec("lif"))
+        meta = {
             "dataset": data.name,
-            "arch": arch,
-            "layers": [dict(x) for x in layers],
-            "neuron": spec,
-            "steps": steps,
-            "encoding": encoding,
-            "seed": seed,
-            "test_accuracy": main["test_accuracy"],
-            "train_accuracy": main["train_accuracy"],
-            "epochs": main["epochs"],
-            "wall_s": time.perf_counter() - t_start,
-            "train_wall_s": main["wall_s"],
-            "device": main["device"],
-            "checkpoint": str(out),
-            "history": main["history"],
-            "confusion": main["confusion"],
-            **meta,
+            "n_train": len(data.y_train) if max_train is None else min(max_train, len(data.y_train)),
+            "n_test": len(data.y_test),
+            "training": {**dataclasses.asdict(settings), "torch_threads": torch.get_num_threads()},
         }
-        if "baseline" in results:
-            b = results["baseline"]
-            report["baseline"] = {
-                k: b[k] for k in ("neuron", "test_accuracy", "train_accuracy", "wall_s", "checkpoint")
+        runs: dict[str, tuple[Any, dict[str, Any]]] = {}
+        with _progress() as progress:
+            for name, cfg in jobs.items():
+                net, info = train_net(cfg, data, settings, progress=progress, label=cfg.neuron["model"])
+                info["test_accuracy"] = info["history"][-1]["test_accuracy"]
+                runs[name] = (net, info)
+        stem = out.stem
+        with staged_output(out.parent) as stage:
+            results = _train_outputs(stage, stem, runs, meta)
+            main = results["main"]
+            report = {
+                **report_header("spinspice.training"),
+                "dataset": data.name,
+                "arch": arch,
+                "layers": [dict(x) for x in layers],
+                "neuron": spec,
+                "steps": steps,
+                "encoding": encoding,
+                "seed": seed,
+                "test_accuracy": main["test_accuracy"],
+                "train_accuracy": main["train_accuracy"],
+                "epochs": main["epochs"],
+                "wall_s": time.perf_counter() - t_start,
+                "train_wall_s": main["wall_s"],
+                "device": main["device"],
+                "checkpoint": str(out),
+                "history": main["history"],
+                "confusion": main["confusion"],
+                **meta,
             }
-            report["baseline"]["history"] = b["history"]
-        report["outputs"] = sorted(p.name for p in stage.iterdir())
-        report["outputs"].append(f"{stem}.metrics.json")
-        atomic_write_json(stage / f"{stem}.metrics.json", report)
-    lines = [
-        f"{neuron} {arch} on {data.name}: test accuracy {main['test_accuracy'] * 100:.1f} % "
-        f"(train {main['train_accuracy'] * 100:.1f} %), {main['epochs']} epochs in {main['wall_s']:.0f} s"
-    ]
-    if "baseline" in report:
-        b = report["baseline"]
-        lines.append(
-            f"ideal-LIF baseline: test accuracy {b['test_accuracy'] * 100:.1f} % "
-            f"(train {b['train_accuracy'] * 100:.1f} %) in {b['wall_s']:.0f} s"
-        )
-    lines.append(f"checkpoint: {out}; metrics: {out.parent / (stem + '.metrics.json')}")
-    _emit(report, json_out, "\n".join(lines))
+            if "baseline" in results:
+                b = results["baseline"]
+                report["baseline"] = {
+                    k: b[k] for k in ("neuron", "test_accuracy", "train_accuracy", "wall_s", "checkpoint")
+                }
+                report["baseline"]["history"] = b["history"]
+            report["outputs"] = sorted(p.name for p in stage.iterdir())
+            report["outputs"].append(f"{stem}.metrics.json")
+            atomic_write_json(stage / f"{stem}.metrics.json", report)
+        lines = [
+            f"{neuron} {arch} on {data.name}: test accuracy {main['test_accuracy'] * 100:.1f} % "
+            f"(train {main['train_accuracy'] * 100:.1f} %), {main['epochs']} epochs in {main['wall_s']:.0f} s"
+        ]
+        if "baseline" in report:
+            b = report["baseline"]
+            lines.append(
+                f"ideal-LIF baseline: test accuracy {b['test_accuracy'] * 100:.1f} % "
+                f"(train {b['train_accuracy'] * 100:.1f} %) in {b['wall_s']:.0f} s"
+            )
+        lines.append(f"checkpoint: {out}; metrics: {out.parent / (stem + '.metrics.json')}")
+        _emit(report, json_out, "\n".join(lines))
 
 
 @app.command()
@@ -1096,7 +1052,7 @@ def netlist(
     models = {n.model: get_model(n.model).compact_model() for n in ck.net.neurons}
     meta = {
         "checkpoint": checkpoint.name,
-        "checkpoint_sha256": ck.meta.get("sha256") or _file_digest(checkpoint),
+        "checkpoint_sha256": hashlib.sha256(checkpoint.read_bytes()).hexdigest(),
         "dataset": data.name,
         "sample": sample,
         "label": nc.label,
@@ -1130,12 +1086,6 @@ def netlist(
         )
     lines.append(f"run: cd {out} && ngspice -b layer0.cir")
     _emit(manifest, json_out, "\n".join(lines))
-
-
-def _file_digest(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # -- demo --------------------------------------------------------------------------

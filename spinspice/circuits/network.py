@@ -249,10 +249,7 @@ def layer_testbench(
         raise ModelParameterError(f"{n_in} input rows but the mapping has {mapping.g_pos_s.shape[1] - 1}")
     t_stop = steps * slot.period_s
     i_unit = float(cell.drive_current(slot.replace(amplitude=u_unit)).amplitude)
-    drive = (
-        np.concatenate([inputs, np.ones((steps, 1), bool)], axis=1).astype(float)
-        @ mapping.effective_weights.T
-    )
+    drive = mapping.drive(inputs)
     cell, sizing = size_for_current(cell, float(np.max(np.abs(drive), initial=0.0)) * i_unit)
     template, inst = _cell_template(cell, slot, t_stop)
     gain = i_unit / (mapping.g_per_weight_s * options.v_read_v)

@@ -111,6 +111,12 @@ class LayerMapping:
         """(G+ - G-) / s: the weights the circuit realises (bias in the last column)."""
         return (self.g_pos_s - self.g_neg_s) / self.g_per_weight_s
 
+    def drive(self, inputs: np.ndarray) -> np.ndarray:
+        """The drive (input units) each neuron gets per slot from ``inputs`` (steps, in) through
+        the realised conductances, the bias row pulsing in every slot: (steps, out)."""
+        x = np.asarray(inputs, float)
+        return np.concatenate([x, np.ones((len(x), 1))], axis=1) @ self.effective_weights.T
+
 
 def map_layer(
     weight: np.ndarray,

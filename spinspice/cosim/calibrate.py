@@ -32,9 +32,9 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import least_squares
 
 from spinspice import __version__
-from spinspice.cosim.plots import _pyplot, save_figure
 from spinspice.errors import DataError, ModelParameterError, SimulationError, SpinspiceError
-from spinspice.io import atomic_write_json, atomic_write_text, report_header
+from spinspice.io import atomic_write_json, atomic_write_text, report_header, save_figure
+from spinspice.io import pyplot as _pyplot
 from spinspice.models.params import ParamInfo, ParamSet
 from spinspice.models.traces import TraceModel, get_trace_model
 from spinspice.models.waveforms import PulseTrain

@@ -26,10 +26,10 @@ import numpy as np
 
 from spinspice.circuits.cellbase import CellParams, Stimulus
 from spinspice.cosim.neuron import run_neuron
-from spinspice.cosim.plots import _pyplot, save_figure
 from spinspice.cosim.stepper import step_run
 from spinspice.errors import ModelParameterError
-from spinspice.io import atomic_write_json, atomic_write_text, report_header
+from spinspice.io import atomic_write_json, atomic_write_text, report_header, save_figure
+from spinspice.io import pyplot as _pyplot
 from spinspice.models.waveforms import PulseTrain
 
 __all__ = ["pulse_count", "pulse_count_distribution", "write_distribution"]

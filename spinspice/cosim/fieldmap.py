@@ -20,9 +20,9 @@ import numpy as np
 
 from spinspice.circuits.library import FieldGatedCell
 from spinspice.cosim.neuron import run_neuron
-from spinspice.cosim.plots import _pyplot, save_figure
 from spinspice.errors import ModelParameterError
-from spinspice.io import atomic_write_json, atomic_write_text, report_header
+from spinspice.io import atomic_write_json, atomic_write_text, report_header, save_figure
+from spinspice.io import pyplot as _pyplot
 from spinspice.models.fieldgate import field_window, state_map
 from spinspice.models.waveforms import PulseTrain
 

@@ -38,8 +38,7 @@ class NetworkCircuits:
 
 
 def _expected(neuron: DeviceNeuron, inputs: np.ndarray, mapping: LayerMapping) -> np.ndarray:
-    x = np.concatenate([inputs, np.ones((len(inputs), 1))], axis=1) @ mapping.effective_weights.T
-    xt = torch.as_tensor(x, dtype=torch.float64)
+    xt = torch.as_tensor(mapping.drive(inputs), dtype=torch.float64)
     state, out = None, []
     with torch.no_grad():
         for t in range(len(xt)):

@@ -140,13 +140,11 @@ def from_snntorch(
             )
     if not layers or len(neurons) != len(layers):
         raise ModelParameterError("the network must end with a Leaky after its last synapse layer")
-    for spec in layers:
-        if spec["kind"] == "linear" and spec is layers[0]:
-            n_in = image_shape[0] * image_shape[1] * image_shape[2]
-            if spec["in"] != n_in:
-                raise ModelParameterError(
-                    f"the first Linear takes {spec['in']} inputs but the data have {n_in} features"
-                )
+    n_in = image_shape[0] * image_shape[1] * image_shape[2]
+    if layers[0]["kind"] == "linear" and layers[0]["in"] != n_in:
+        raise ModelParameterError(
+            f"the first Linear takes {layers[0]['in']} inputs but the data have {n_in} features"
+        )
     if layers[-1]["out"] != n_classes:
         raise ModelParameterError(
             f"the last layer has {layers[-1]['out']} outputs but the data have {n_classes} classes"

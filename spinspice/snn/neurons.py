@@ -31,10 +31,11 @@ and a one-slot tangent for the state (see :meth:`DeviceNeuron.forward`).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,15 @@ from spinspice.models.lif import LIFParams, lif_step
 from spinspice.models.waveforms import PulseTrain
 from spinspice.snn.surrogate import straight_through
 
-__all__ = ["COMPILE_MIN", "DeviceNeuron", "LeakyNeuron", "make_neuron", "neuron_spec", "set_compile_min"]
+__all__ = [
+    "COMPILE_MIN",
+    "DeviceNeuron",
+    "LeakyNeuron",
+    "compile_setting",
+    "make_neuron",
+    "neuron_spec",
+    "set_compile_min",
+]
 
 State = tuple[torch.Tensor, ...]
 
@@ -62,6 +71,18 @@ def set_compile_min(neurons: int) -> None:
     """Set :data:`COMPILE_MIN` (0 disables compiling)."""
     global COMPILE_MIN
     COMPILE_MIN = max(0, int(neurons))
+
+
+@contextlib.contextmanager
+def compile_setting(enabled: bool) -> Iterator[None]:
+    """Within the block, compile large layers as configured (``enabled``) or never."""
+    saved = COMPILE_MIN
+    if not enabled:
+        set_compile_min(0)
+    try:
+        yield
+    finally:
+        set_compile_min(saved)
 
 
 class DeviceNeuron(nn.Module):
