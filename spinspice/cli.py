@@ -993,14 +993,22 @@ def netlist(
     c_wire: Annotated[str, typer.Option("--c-wire", help="wire capacitance per crossbar segment")] = "0",
     tile: Annotated[int, typer.Option(help="largest crossbar tile side (devices)")] = 256,
     array_cols: Annotated[int | None, typer.Option("--array-cols", help="neuron array columns")] = None,
+    schedule: Annotated[
+        str, typer.Option(help="all: every array row written each slot; rows: row by row (R x longer)")
+    ] = "all",
+    single: Annotated[
+        bool,
+        typer.Option("--single", help="one netlist of the whole network, layers joined by spike latches"),
+    ] = False,
     out: OutOpt = Path("results/netlist"),
     json_out: JsonOpt = False,
     seed: SeedOpt = 0,
 ) -> None:
-    """ngspice netlists of a trained network for one test sample (one .cir per layer + manifest)."""
+    """ngspice netlists of a trained network for one test sample (one .cir per layer, or the
+    whole network with --single, + manifest)."""
     from spinspice.circuits.network import CrossbarOptions
     from spinspice.circuits.synapses import get_synapse_device
-    from spinspice.cosim.netgen import network_circuits
+    from spinspice.cosim.netgen import LAYER_SKEW_S, network_circuits
     from spinspice.models.registry import get_model
     from spinspice.netlists.network import write_network
     from spinspice.snn.checkpoint import load_checkpoint
@@ -1017,6 +1025,7 @@ def netlist(
         c_wire_f=parse_value(c_wire, "F", name="--c-wire"),
         tile=tile,
         array_cols=array_cols,
+        schedule=schedule,
     )
     device = get_synapse_device(synapse, levels)
     nc = network_circuits(
@@ -1028,6 +1037,7 @@ def netlist(
         clip_percentile=clip_percentile,
         variability=variability,
         seed=seed,
+        single=single,
     )
     extras = []
     for k, (mapping, exp, ts) in enumerate(
@@ -1047,6 +1057,8 @@ def netlist(
                     str(j): np.flatnonzero(exp[:, j]).tolist() for j in range(exp.shape[1])
                 },
                 "torch_spike_slots": {str(j): np.flatnonzero(ts[:, j]).tolist() for j in range(ts.shape[1])},
+                # spike times of this layer count from here (layers of --single are skewed)
+                "t_offset_s": k * LAYER_SKEW_S if single else 0.0,
             }
         )
     models = {n.model: get_model(n.model).compact_model() for n in ck.net.neurons}
@@ -1064,10 +1076,12 @@ def netlist(
         "seed": seed,
     }
     with staged_output(out) as stage:
-        manifest = write_network(stage, nc.layers, layer_extras=extras, compact_models=models, meta=meta)
+        manifest = write_network(
+            stage, nc.layers, layer_extras=extras, compact_models=models, meta=meta, single=single
+        )
+    what = f"one netlist of {len(nc.layers)} layers" if single else f"{len(nc.layers)} layer netlists"
     lines = [
-        f"{len(nc.layers)} layer netlists for test image {sample} (label {nc.label}, torch predicts "
-        f"{nc.prediction}) in {out}/",
+        f"{what} for test image {sample} (label {nc.label}, torch predicts {nc.prediction}) in {out}/",
     ]
     for layer in manifest["layers"]:
         err = layer["mapping"]
@@ -1084,7 +1098,7 @@ def netlist(
                 else ""
             )
         )
-    lines.append(f"run: cd {out} && ngspice -b layer0.cir")
+    lines.append(f"run: cd {out} && ngspice -b {manifest['layers'][0]['file']}")
     _emit(manifest, json_out, "\n".join(lines))
 
 

@@ -75,25 +75,57 @@ def test_netlist_files_counts_and_determinism(checkpoint, tmp_path, capsys) -> N
 
 
 @pytest.mark.ngspice
-def test_emitted_netlists_spike_as_expected_in_plain_ngspice(checkpoint, tmp_path, capsys) -> None:
+@pytest.mark.parametrize(
+    "extra",
+    [(), ("--schedule", "rows"), ("--single",), ("--single", "--schedule", "rows")],
+    ids=["per-layer", "row-by-row", "single", "single-row-by-row"],
+)
+def test_emitted_netlists_spike_as_expected_in_plain_ngspice(checkpoint, tmp_path, capsys, extra) -> None:
     exe = shutil.which("ngspice")
     assert exe
-    man = _netlist(capsys, checkpoint, tmp_path / "nl", "--sample", "5")
+    man = _netlist(capsys, checkpoint, tmp_path / "nl", "--sample", "5", *extra)
     for layer in man["layers"]:
-        run = subprocess.run(
-            [exe, "-b", "-r", "out.raw", layer["file"]], cwd=tmp_path / "nl", capture_output=True, text=True
-        )
-        assert run.returncode == 0, run.stderr[-2000:]
-        plot = read_raw(tmp_path / "nl" / "out.raw")[-1]
+        assert layer["schedule"] == ("rows" if "rows" in extra else "all")
+        if "rows" in extra:
+            rows, cols = layer["array_shape"]
+            assert layer["n_write_drivers"] == cols < layer["n_neurons"]
+            assert layer["slot_s"] >= rows * layer["write_slot_s"] * (1 - 1e-12)
+        else:
+            assert layer["n_write_drivers"] == layer["n_neurons"] and layer["slot_s"] == layer["write_slot_s"]
+    runs = {}
+    for layer in man["layers"]:
+        if layer["file"] not in runs:
+            run = subprocess.run(
+                [exe, "-b", "-r", "out.raw", layer["file"]],
+                cwd=tmp_path / "nl",
+                capture_output=True,
+                text=True,
+            )
+            assert run.returncode == 0, run.stderr[-2000:]
+            runs[layer["file"]] = read_raw(tmp_path / "nl" / "out.raw")[-1]
+        plot = runs[layer["file"]]
         names = {canonical_name(n): n for n in plot.names}
         t = plot.data[names["time"]]
         for j in range(layer["n_neurons"]):
             v = plot.data[names[canonical_name(layer["probes"][f"spike{j}"]["vector"])]]
-            slots = np.floor(crossings(t, v, layer["spike_level_v"]) / man["slot_s"]).astype(int).tolist()
+            start = crossings(t, v, layer["spike_level_v"]) - layer["t_offset_s"]
+            slots = np.floor(start / layer["slot_s"]).astype(int).tolist()
             assert slots == layer["expected_spike_slots"][str(j)], (layer["file"], j)
+    assert len(runs) == (1 if "--single" in extra else len(man["layers"]))
     assert any(
         layer["expected_spike_slots"][k] for layer in man["layers"] for k in layer["expected_spike_slots"]
     )
+    if "--single" in extra:
+        # the latches carry each hidden spike (slot t) to the output layer's rows in slot t + 1
+        layer, plot = man["layers"][0], runs["network.cir"]
+        names = {canonical_name(n): n for n in plot.names}
+        t = plot.data[names["time"]]
+        mid = (np.arange(1, man["steps"]) + 0.5) * layer["slot_s"] + man["layers"][1]["t_offset_s"]
+        for j, vec in layer["latch_vectors"].items():
+            q = np.interp(mid, t, plot.data[names[canonical_name(vec)]])
+            want = np.zeros(man["steps"] - 1)
+            want[[s for s in layer["expected_spike_slots"][j] if s < man["steps"] - 1]] = 1.0
+            np.testing.assert_allclose(q, want, atol=1e-3, err_msg=f"latch {j}")
 
 
 def test_hostile_names_are_sanitised_and_nan_weights_refused(checkpoint, tmp_path, capsys) -> None:
@@ -149,3 +181,20 @@ def test_crossbar_tile_with_wire_segments() -> None:
     assert len(res) == 2 * int(mask.sum()) + 3 * 1 + 2 * 2 * 2
     assert len(caps) == 3 * 1 + 2 * 2 * 2
     assert wired.ports == ("r0", "r1", "r2", "p0", "p1", "n0", "n1")
+
+
+def test_row_windows_select_exactly_one_row_during_every_write_pulse() -> None:
+    from spinspice.circuits.network import _window_pwl
+
+    slot = get_cell("dw-lif")[0].default_drive().replace(t_delay_s=50e-12)
+    steps, n_sub = 4, 3
+    t = np.linspace(0, steps * n_sub * slot.period_s, 20001)
+    sel = np.array(
+        [np.interp(t, *np.array(_window_pwl(steps, n_sub, r, slot, 1.0).points).T) for r in range(n_sub)]
+    )
+    pulses = slot_pwl([1] * (steps * n_sub), slot, 1.0)
+    on = np.interp(t, *np.array(pulses.points).T) > 0
+    k = np.floor((t - slot.t_delay_s) / slot.period_s).astype(int) % n_sub  # write slot -> its row
+    assert np.all(sel[k[on], np.flatnonzero(on)] == 1.0)
+    assert np.all(sel.sum(axis=0)[on] == 1.0)
+    assert np.all(sel.sum(axis=0) <= 1.0 + 1e-12)

@@ -30,6 +30,8 @@ __all__ = [
     "BehavioralCurrent",
     "BehavioralVoltage",
     "Capacitor",
+    "CodeModel",
+    "CodeModelCard",
     "CurrentSource",
     "Element",
     "Instance",
@@ -236,6 +238,31 @@ class Mosfet:
 
 
 @dataclasses.dataclass(frozen=True)
+class CodeModelCard:
+    """An XSPICE code-model card (ngspice's ``digital.cm``/``analog.cm``): ``kind`` is the
+    code model (``d_dff``, ``adc_bridge`` ...), ``params`` its parameters (SI values)."""
+
+    name: str
+    kind: str
+    params: tuple[tuple[str, float], ...] = ()
+    doc: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class CodeModel:
+    """An XSPICE code-model instance; a tuple connection is a port vector (``[a b c]``).
+    Digital nodes (between bridges and gates) are ordinary names."""
+
+    name: str
+    conns: tuple[str | tuple[str, ...], ...]
+    model: CodeModelCard
+
+    def __post_init__(self) -> None:
+        if any(isinstance(c, tuple) and not c for c in self.conns):
+            raise NetlistError(f"code model {self.name}: empty port vector")
+
+
+@dataclasses.dataclass(frozen=True)
 class Instance:
     """An instance of ``subckt`` with ports connected to ``conns`` (in port order)."""
 
@@ -259,6 +286,7 @@ Element = (
     | BehavioralCurrent
     | BehavioralVoltage
     | Mosfet
+    | CodeModel
     | Instance
 )
 
@@ -303,14 +331,15 @@ class Subckt:
         visit(self)
         return list(seen.values())
 
-    def models(self) -> list[MosfetModel]:
-        found: dict[str, MosfetModel] = {}
+    def models(self) -> list[MosfetModel | CodeModelCard]:
+        """Every model card used (MOSFET and XSPICE), each once."""
+        found: dict[str, MosfetModel | CodeModelCard] = {}
         for sc in [*self.dependencies(), self]:
             for e in sc.elements:
-                if isinstance(e, Mosfet):
+                if isinstance(e, (Mosfet, CodeModel)):
                     prev = found.setdefault(e.model.name, e.model)
                     if prev != e.model:
-                        raise NetlistError(f"two different MOSFET models named {e.model.name}")
+                        raise NetlistError(f"two different models named {e.model.name}")
         return list(found.values())
 
 

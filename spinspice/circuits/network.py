@@ -42,11 +42,15 @@ import numpy as np
 from spinspice.circuits.cellbase import CellParams
 from spinspice.circuits.core import (
     BehavioralCurrent,
+    BehavioralVoltage,
     Capacitor,
+    CodeModel,
+    CodeModelCard,
     CurrentSource,
     Element,
     Instance,
     Probe,
+    Pulse,
     Pwl,
     Resistor,
     Subckt,
@@ -57,7 +61,7 @@ from spinspice.circuits.core import (
 )
 from spinspice.circuits.synapses import LayerMapping
 from spinspice.errors import ModelParameterError
-from spinspice.models.expr import branch_current
+from spinspice.models.expr import branch_current, node_voltage
 from spinspice.models.waveforms import PulseTrain
 
 __all__ = [
@@ -65,9 +69,17 @@ __all__ = [
     "LayerCircuit",
     "crossbar_tile",
     "layer_testbench",
+    "network_testbench",
     "size_for_current",
     "slot_pwl",
+    "spike_latch",
 ]
+
+#: row-select switch of the row-by-row schedule (the access transistor of a 1T cell), on and
+#: off conductance at 1 V select level; the column driver is a current source, so the on
+#: resistance changes the column-line voltage, not the delivered current
+SELECT_G_ON_S = 1e-2
+SELECT_G_OFF_S = 1e-9
 
 
 def size_for_current(
@@ -124,6 +136,11 @@ class CrossbarOptions:
     c_wire_f: float = 0.0  # wire capacitance to ground per segment [F]
     tile: int = 256  # largest tile side (devices)
     array_cols: int | None = None  # neuron array columns (default: ceil(sqrt(M)))
+    schedule: str = "all"  # "all": every array row written in each slot; "rows": row by row
+
+    @property
+    def multiplexed(self) -> bool:
+        return self.schedule == "rows"
 
     def __post_init__(self) -> None:
         if not self.v_read_v > 0:
@@ -134,23 +151,169 @@ class CrossbarOptions:
             raise ModelParameterError("wire capacitance needs a wire resistance (segments)")
         if self.tile < 1 or (self.array_cols is not None and self.array_cols < 1):
             raise ModelParameterError("tile and array_cols must be >= 1")
+        if self.schedule not in ("all", "rows"):
+            raise ModelParameterError(f"schedule {self.schedule!r}: choose all or rows")
+
+    def array_shape(self, n_neurons: int) -> tuple[int, int]:
+        """(rows, cols) of the neuron array."""
+        cols = self.array_cols or max(1, math.ceil(math.sqrt(n_neurons)))
+        return math.ceil(n_neurons / cols), cols
 
 
-def slot_pwl(levels: Sequence[float], slot: PulseTrain, amplitude: float) -> Pwl:
+def slot_pwl(
+    levels: Sequence[float],
+    slot: PulseTrain,
+    amplitude: float,
+    *,
+    subslots: Sequence[int] = (0,),
+    n_sub: int = 1,
+) -> Pwl:
     """``amplitude * levels[t]`` during the ON part of every slot ``t`` with a non-zero level
     (charge-equivalent trapezoid: edges ``t_edge``, plateau ``t_on - t_edge``), 0 otherwise.
-    Spikes are levels 0/1; direct (analog) encoding gives other levels."""
+    Spikes are levels 0/1; direct (analog) encoding gives other levels.  With the row-by-row
+    schedule a network slot lasts ``n_sub`` write slots and the pulse repeats in each of the
+    write slots ``subslots``."""
     pts: list[tuple[float, float]] = [(0.0, 0.0)]
     e, plateau = slot.t_edge_s, slot.plateau_s
     for t, a in enumerate(levels):
         if not a:
             continue
-        t0 = t * slot.period_s + slot.t_delay_s
-        v = amplitude * float(a)
-        pts += [(t0, 0.0), (t0 + e, v), (t0 + e + plateau, v), (t0 + 2 * e + plateau, 0.0)]
+        for k in subslots:
+            t0 = (t * n_sub + k) * slot.period_s + slot.t_delay_s
+            v = amplitude * float(a)
+            pts += [(t0, 0.0), (t0 + e, v), (t0 + e + plateau, v), (t0 + 2 * e + plateau, 0.0)]
     if len(pts) > 1 and pts[1][0] == 0.0:
         pts = pts[1:]
     return Pwl(tuple(pts))
+
+
+def _window_pwl(steps: int, n_sub: int, r: int, slot: PulseTrain, level: float) -> Pwl:
+    """``level`` during write slot ``r`` of every network slot (``n_sub`` write slots each),
+    0 otherwise.  A window switches in the middle of the OFF parts around its write pulse
+    (``[k P + t_delay - t_off/2, (k + 1) P + t_delay - t_off/2]`` for write slot ``k``), so
+    neighbouring rows' windows meet where no write current flows and never overlap a pulse."""
+    t_stop = steps * n_sub * slot.period_s
+    if n_sub == 1:
+        return Pwl(((0.0, level), (t_stop, level)))
+    e = min(slot.t_edge_s, slot.t_off_s / 4)
+    pts: list[tuple[float, float]] = []
+    for t in range(steps):
+        k = t * n_sub + r
+        a = k * slot.period_s + slot.t_delay_s - slot.t_off_s / 2
+        b = a + slot.period_s
+        if a <= 0:
+            pts += [(0.0, level)]
+        else:
+            pts += [(0.0, 0.0)] if not pts else []
+            pts += [(a - e / 2, 0.0), (a + e / 2, level)]
+        if b >= t_stop:
+            pts += [(t_stop, level)]
+        else:
+            pts += [(b - e / 2, level), (b + e / 2, 0.0)]
+    return Pwl(tuple(pts))
+
+
+def spike_latch(n: int, slot_s: float, offset_s: float, level_v: float) -> list[Element]:
+    """Spike latches between layers (XSPICE digital): the rising edge of comparator output
+    ``spk<j>`` sets capture flip-flop ``cap<j>``; at each network-slot boundary
+    (``t S + offset_s``) hold flip-flop ``hold<j>`` takes it over and a 5 ps clock pulse clears
+    the capture; the hold output drives ``qout<j>`` (0/1 V) for the whole next slot.
+
+    Edge capture is what the network's slot semantics need: a DW-LIF spike (comparator high
+    through the reset, ~2.4 ns) is longer than a write slot, and must count once, in the slot
+    where it starts.  Spikes starting inside the 5 ps clear pulse would be lost.
+    """
+    digest = stable_hash(level_v)
+    adc = CodeModelCard(
+        f"spk_adc_{digest}",
+        "adc_bridge",
+        (("in_low", 0.9 * level_v), ("in_high", 1.1 * level_v), ("rise_delay", 1e-12), ("fall_delay", 1e-12)),
+        doc=f"comparator output -> logic, threshold {level_v:g} V (the spike level)",
+    )
+    delays = ("clk_delay", "set_delay", "reset_delay", "rise_delay", "fall_delay")
+    dff = CodeModelCard("spk_dff", "d_dff", (*((k, 1e-12) for k in delays), ("ic", 0.0)))
+    dac = CodeModelCard(
+        "spk_dac", "dac_bridge", (("out_low", 0.0), ("out_high", 1.0), ("t_rise", 10e-12), ("t_fall", 10e-12))
+    )
+    one = CodeModelCard("logic_one", "d_pullup", (("load", 0.0),))
+    zero = CodeModelCard("logic_zero", "d_pulldown", (("load", 0.0),))
+    clock = Pulse(0.0, 1.0, slot_s + offset_s, 1e-12, 1e-12, 5e-12, slot_s)
+    out: list[Element] = [
+        VoltageSource("sclk", "sclk", "0", 0.0, wave=clock),
+        CodeModel("one", ("l_one",), one),
+        CodeModel("zero", ("l_zero",), zero),
+        CodeModel(
+            "adc",
+            (
+                (*tuple(f"spk{j}" for j in range(n)), "sclk"),
+                (*tuple(f"d_spk{j}" for j in range(n)), "d_sclk"),
+            ),
+            adc,
+        ),
+    ]
+    for j in range(n):
+        out.append(
+            CodeModel(f"cap{j}", ("l_one", f"d_spk{j}", "l_zero", "d_sclk", f"d_q1_{j}", f"d_nq1_{j}"), dff)
+        )
+        out.append(
+            CodeModel(f"hold{j}", (f"d_q1_{j}", "d_sclk", "l_zero", "l_zero", f"d_q2_{j}", f"d_nq2_{j}"), dff)
+        )
+    out.append(
+        CodeModel("dac", (tuple(f"d_q2_{j}" for j in range(n)), tuple(f"qout{j}" for j in range(n))), dac)
+    )
+    return out
+
+
+def network_testbench(layers: Sequence[LayerCircuit], title: str) -> tuple[Testbench, tuple[str, ...]]:
+    """One testbench of the whole network: layer ``k`` is subcircuit instance ``l<k>`` whose
+    ports are its input latch nodes ``qin<i>`` (the previous layer's ``qout``) and its own
+    ``qout<j>`` (top-level net ``q<k>_<j>``, probe ``l<k>.latch<j>``).  Probes keep their
+    keys, prefixed ``l<k>.``; initial conditions are moved into the instances.  Returns the
+    testbench and each layer's instance name."""
+    elements: list[Element] = []
+    probes: list[Probe] = []
+    ics: list[tuple[tuple[str, ...], float]] = []
+    supplies: list[tuple[str, str]] = []
+    names = []
+    for k, lc in enumerate(layers):
+        tb = lc.testbench
+        local = {e.name for e in tb.elements}
+        n_in = len(lc.rows) - 1
+        ins = tuple(f"qin{i}" for i in range(n_in)) if "rd0" in local else ()
+        outs = tuple(f"qout{j}" for j in range(len(lc.neurons))) if "sclk" in local else ()
+        if k > 0 and not ins:
+            raise ModelParameterError(f"layer {k} reads no latched inputs: build it with latched_inputs")
+        if k < len(layers) - 1 and not outs:
+            raise ModelParameterError(f"layer {k} has no output latch: build it with output_latch")
+        sub = Subckt(f"layer{k}_{stable_hash(tb.elements, n=10)}", ins + outs, tb.elements, doc=tb.title)
+        name = f"l{k}"
+        names.append(name)
+        conns = tuple(f"q{k - 1}_{i}" for i in range(len(ins))) + tuple(f"q{k}_{j}" for j in range(len(outs)))
+        elements.append(Instance(name, sub, conns))
+        probes += [dataclasses.replace(p, key=f"{name}.{p.key}", path=(name, *p.path)) for p in tb.probes]
+        probes += [
+            Probe(f"{name}.latch{j}", "v", (f"q{k}_{j}",), "V", f"latched spike of layer {k} neuron {j}")
+            for j in range(len(outs))
+        ]
+        ics += [((name, *path), v) for path, v in tb.initial_conditions]
+        supplies += [(comp, f"{name}.{n}") for comp, n in tb.supplies]
+    first, last = layers[0].testbench, layers[-1].testbench
+    t_max = min(lc.testbench.analysis.t_max_s or math.inf for lc in layers)
+    tb = Testbench(
+        title=title,
+        elements=tuple(elements),
+        analysis=dataclasses.replace(
+            first.analysis,
+            t_stop_s=max(lc.testbench.analysis.t_stop_s for lc in layers),
+            t_max_s=None if math.isinf(t_max) else t_max,
+        ),
+        probes=tuple(probes),
+        initial_conditions=tuple(ics),
+        options=first.options,
+        supplies=tuple(supplies),
+        printed=tuple(f"{names[-1]}.{key}" for key in last.printed),
+    )
+    return tb, tuple(names)
 
 
 def _segments(name: str, nodes: list[str], r: float, c: float) -> list[Element]:
@@ -222,6 +385,10 @@ class LayerCircuit:
     n_pairs: int
     sizing: dict[str, Any]
     cell: CellParams
+    slot_s: float  # network time step: write slot, times the array rows when row by row [s]
+    write_slot_s: float  # one write slot of the neuron (its drive period) [s]
+    schedule: str  # "all" or "rows" (CrossbarOptions.schedule)
+    n_write_drivers: int  # one per neuron (all rows at once) or per array column (row by row)
 
 
 def _cell_template(cell: CellParams, slot: PulseTrain, t_stop_s: float) -> tuple[Testbench, Instance]:
@@ -240,14 +407,31 @@ def layer_testbench(
     *,
     weight_mask: np.ndarray | None = None,
     title: str = "spinspice network layer",
+    n_sub: int | None = None,
+    latched_inputs: bool = False,
+    output_latch: float | None = None,
+    t_stop_s: float | None = None,
 ) -> LayerCircuit:
     """One layer: ``inputs`` (steps, n_in), spikes 0/1 (or analog levels for direct encoding)
-    -> testbench of input drivers, crossbar tiles, write drivers and neuron array."""
+    -> testbench of input drivers, crossbar tiles, write drivers and neuron array.
+
+    For a whole-network netlist (:func:`network_testbench`) ``latched_inputs`` makes row ``i``
+    read the previous layer's latched spike on port node ``qin<i>`` (0/1 V) instead of a PWL
+    of ``inputs`` (which then only sizes the cell), and ``output_latch`` (the sampling edges'
+    offset from the network-slot boundaries, s) adds the spike latch (:func:`spike_latch`)
+    whose outputs ``qout<j>`` feed the next layer.  ``n_sub`` write slots
+    make a network slot (row by row: at least the array rows; the longest layer sets it).
+    """
     steps, n_in = inputs.shape
     n_out = mapping.g_pos_s.shape[0]
     if mapping.g_pos_s.shape[1] != n_in + 1:
         raise ModelParameterError(f"{n_in} input rows but the mapping has {mapping.g_pos_s.shape[1] - 1}")
-    t_stop = steps * slot.period_s
+    n_rows, n_cols = options.array_shape(n_out)
+    need = n_rows if options.multiplexed else 1
+    n_sub = need if n_sub is None else int(n_sub)
+    if n_sub < need:
+        raise ModelParameterError(f"{n_sub} write slots per network slot for {need} array rows")
+    t_stop = steps * n_sub * slot.period_s if t_stop_s is None else float(t_stop_s)
     i_unit = float(cell.drive_current(slot.replace(amplitude=u_unit)).amplitude)
     drive = mapping.drive(inputs)
     cell, sizing = size_for_current(cell, float(np.max(np.abs(drive), initial=0.0)) * i_unit)
@@ -259,22 +443,48 @@ def layer_testbench(
     # supplies and other shared sources of the single-cell testbench, minus its write source
     shared = [e for e in template.elements if not isinstance(e, (Instance, CurrentSource))]
     field_row = "vfl" in inst.conns
-    n_cols = options.array_cols or max(1, math.ceil(math.sqrt(n_out)))
-    n_rows = math.ceil(n_out / n_cols)
     elements: list[Element] = []
     if field_row:
         base = next(e for e in shared if isinstance(e, VoltageSource) and e.p == "vfl")
         shared = [e for e in shared if e is not base]
+        for r in range(n_rows):
+            # row by row: the row's field line is biased only during its write slots (edges
+            # inside the OFF part), so unselected rows sit at H = 0, where the gate inhibits
+            wave = _window_pwl(steps, n_sub, r, slot, base.dc_v) if options.multiplexed else None
+            elements.append(
+                dataclasses.replace(
+                    base,
+                    name=f"{base.name}_row{r}",
+                    p=f"vfl_row{r}",
+                    dc_v=0.0 if wave else base.dc_v,
+                    wave=wave,
+                )
+            )
+    if options.multiplexed:
+        # row select: 1 V during the row's write slots (the shared column drivers serve it)
         elements += [
-            dataclasses.replace(base, name=f"{base.name}_row{r}", p=f"vfl_row{r}") for r in range(n_rows)
+            VoltageSource(
+                f"sel_row{r}", f"sel_row{r}", "0", 0.0, wave=_window_pwl(steps, n_sub, r, slot, 1.0)
+            )
+            for r in range(n_rows)
         ]
     elements += shared
     # input drivers: one PWL source per row, and the bias row
     rows_info = []
-    for i in range(n_in):
+    read_slots = {"subslots": range(n_rows if options.multiplexed else 1), "n_sub": n_sub}
+    if latched_inputs:
+        # the read clock: a unit pulse in every write slot; row i = V_read * qin<i> * clock
         elements.append(
-            VoltageSource(f"in{i}", f"row{i}", "0", 0.0, wave=slot_pwl(inputs[:, i], slot, options.v_read_v))
+            VoltageSource("rclk", "rclk", "0", 0.0, wave=slot_pwl([1.0] * steps, slot, 1.0, **read_slots))
         )
+    for i in range(n_in):
+        if latched_inputs:
+            read = options.v_read_v * node_voltage(f"qin{i}") * node_voltage("rclk")
+            elements.append(BehavioralVoltage(f"rd{i}", f"rd{i}", "0", read))
+            elements.append(VoltageSource(f"in{i}", f"row{i}", f"rd{i}", 0.0))
+        else:
+            wave = slot_pwl(inputs[:, i], slot, options.v_read_v, **read_slots)
+            elements.append(VoltageSource(f"in{i}", f"row{i}", "0", 0.0, wave=wave))
         rows_info.append(
             {
                 "row": i,
@@ -284,7 +494,13 @@ def layer_testbench(
             }
         )
     elements.append(
-        VoltageSource("bias", f"row{n_in}", "0", 0.0, wave=slot_pwl([True] * steps, slot, options.v_read_v))
+        VoltageSource(
+            "bias",
+            f"row{n_in}",
+            "0",
+            0.0,
+            wave=slot_pwl([True] * steps, slot, options.v_read_v, **read_slots),
+        )
     )
     rows_info.append({"row": n_in, "node": f"row{n_in}", "source": "bias", "bias": True})
     # crossbar tiles
@@ -326,11 +542,29 @@ def layer_testbench(
     neurons = []
     ics: list[tuple[tuple[str, ...], float]] = []
     probes: list[Probe] = []
+    column_net = {
+        j: sum((branch_current(p) - branch_current(n) for p, n in sense[j]), start=0) for j in range(n_out)
+    }
+    if options.multiplexed:
+        # one write driver per array column, carrying in row r's write slots the crossbar current
+        # of neuron (r, c); a select switch per cell (conductance G_on V(sel)/1 V + G_off, the
+        # access transistor of a 1T cell) connects the shared column line to that neuron only
+        for c in range(n_cols):
+            served = [(r, r * n_cols + c) for r in range(n_rows) if r * n_cols + c < n_out]
+            if not served:
+                continue
+            current = sum((node_voltage(f"sel_row{r}") * column_net[j] for r, j in served), start=0)
+            elements.append(BehavioralCurrent(f"wc{c}", "vdd_w", f"wcol{c}", gain * current))
     for j in range(n_out):
         r, c = divmod(j, n_cols)
         win, spk = f"win{j}", f"spk{j}"
-        net = sum((branch_current(p) - branch_current(n) for p, n in sense[j]), start=0)
-        elements.append(BehavioralCurrent(f"wr{j}", "vdd_w", win, gain * net))
+        if options.multiplexed:
+            g_switch = SELECT_G_OFF_S + SELECT_G_ON_S * node_voltage(f"sel_row{r}")
+            elements.append(
+                BehavioralCurrent(f"sw{j}", f"wcol{c}", win, g_switch * node_voltage(f"wcol{c}", win))
+            )
+        else:
+            elements.append(BehavioralCurrent(f"wr{j}", "vdd_w", win, gain * column_net[j]))
         conns = tuple(
             win if port == "win" else spk if port == "spike" else f"vfl_row{r}" if port == "vfl" else port
             for port in inst.conns
@@ -356,9 +590,12 @@ def layer_testbench(
                 "instance": f"n{j}",
                 "spike_node": spk,
                 "input_node": win,
-                "write_driver": f"wr{j}",
+                "write_driver": f"wc{c}" if options.multiplexed else f"wr{j}",
+                **({"select_switch": f"sw{j}"} if options.multiplexed else {}),
             }
         )
+    if output_latch is not None:
+        elements += spike_latch(n_out, n_sub * slot.period_s, output_latch, cell.spike_level_v())
     supply_names = [name for _, name in template.supplies if not (field_row and name == "dd_fl")]
     supply_names += [f"dd_fl_row{r}" for r in range(n_rows)] if field_row else []
     comp = {name: c for c, name in template.supplies}
@@ -375,5 +612,18 @@ def layer_testbench(
         printed=tuple(f"spike{j}" for j in range(min(n_out, 8))),
     )
     return LayerCircuit(
-        tb, inst.subckt, tuple(tiles), tuple(neurons), tuple(rows_info), gain, i_unit, n_pairs, sizing, cell
+        tb,
+        inst.subckt,
+        tuple(tiles),
+        tuple(neurons),
+        tuple(rows_info),
+        gain,
+        i_unit,
+        n_pairs,
+        sizing,
+        cell,
+        slot_s=n_sub * slot.period_s,
+        write_slot_s=slot.period_s,
+        schedule=options.schedule,
+        n_write_drivers=min(n_cols, n_out) if options.multiplexed else n_out,
     )

@@ -23,7 +23,11 @@ from spinspice.errors import ModelParameterError
 from spinspice.snn.arch import SpikingNet
 from spinspice.snn.neurons import DeviceNeuron
 
-__all__ = ["NetworkCircuits", "network_circuits"]
+__all__ = ["LAYER_SKEW_S", "NetworkCircuits", "network_circuits"]
+
+#: in a whole-network netlist, layer k runs k * LAYER_SKEW_S behind layer 0: its spike latch
+#: (flip-flops + 10 ps DAC edges) has settled before the next layer's read pulses start
+LAYER_SKEW_S = 50e-12
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,14 +41,50 @@ class NetworkCircuits:
     label: int | None
 
 
-def _expected(neuron: DeviceNeuron, inputs: np.ndarray, mapping: LayerMapping) -> np.ndarray:
-    xt = torch.as_tensor(mapping.drive(inputs), dtype=torch.float64)
-    state, out = None, []
+def _expected(
+    neuron: DeviceNeuron,
+    inputs: np.ndarray,
+    mapping: LayerMapping,
+    options: CrossbarOptions,
+    n_sub: int | None = None,
+) -> np.ndarray:
+    """Spike steps the circuit should give: the torch neuron on the realised conductances.
+
+    Row by row, array row ``r`` is written in write slot ``r`` of the ``R`` of each network
+    slot: its neurons idle ``r`` write slots first, then see slots of ``t_on`` + ``R P - t_on``.
+    """
+    x = mapping.drive(inputs)
+    xt = torch.as_tensor(x, dtype=torch.float64)
+    n_rows, n_cols = options.array_shape(x.shape[1])
+    n_sub = n_rows if n_sub is None else n_sub
+    if not options.multiplexed or n_sub == 1:
+        state, out = None, []
+        with torch.no_grad():
+            for t in range(len(xt)):
+                s, state = neuron(xt[t : t + 1], state)
+                out.append(s[0].numpy())
+        return np.asarray(out) > 0.5
+    p = neuron.slot.period_s
+    long = DeviceNeuron(
+        neuron.cell, slot=neuron.slot.replace(t_off_s=n_sub * p - neuron.slot.t_on_s), u_unit=neuron.u_unit
+    )
+    out = np.zeros((len(xt), x.shape[1]), dtype=bool)
     with torch.no_grad():
-        for t in range(len(xt)):
-            s, state = neuron(xt[t : t + 1], state)
-            out.append(s[0].numpy())
-    return np.asarray(out) > 0.5
+        for r in range(n_rows):
+            cols = list(range(r * n_cols, min((r + 1) * n_cols, x.shape[1])))
+            state = None
+            if r > 0:
+                idle = DeviceNeuron(
+                    neuron.cell, slot=neuron.slot.replace(t_on_s=r * p, t_off_s=0.0), u_unit=1.0
+                )
+                _, state = idle(torch.zeros(1, len(cols), dtype=torch.float64), None)
+            for t in range(len(xt)):
+                s, state = long(xt[t : t + 1, cols], state)
+                late = (long.last_spike_offset_s[0] + r * p) >= n_sub * p
+                for k, j in enumerate(cols):
+                    if s[0, k] > 0.5 and t + int(late[k]) < len(xt):  # past the run: not seen
+                        out[t + int(late[k]), j] = True
+    return out
 
 
 def network_circuits(
@@ -57,8 +97,17 @@ def network_circuits(
     clip_percentile: float = 100.0,
     variability: float = 0.0,
     seed: int = 0,
+    single: bool = False,
 ) -> NetworkCircuits:
-    """Circuits of every layer of ``net`` for one input ``image`` (flattened features)."""
+    """Circuits of every layer of ``net`` for one input ``image`` (flattened features).
+
+    ``single``: the layers are built to run together in one netlist
+    (:func:`~spinspice.circuits.network.network_testbench`): layer ``k > 0`` reads the
+    previous layer's latched spikes, each layer runs ``LAYER_SKEW_S`` after the one before
+    (so a latch settles before the next layer reads it), all share one network slot (row by
+    row: the largest array's rows), and every layer's expected spikes follow from the
+    previous layer's *expected* spikes (what the circuit feeds it), not from torch's.
+    """
     for k, syn in enumerate(net.synapses):
         if not isinstance(syn, torch.nn.Linear):
             raise ModelParameterError(
@@ -79,22 +128,39 @@ def network_circuits(
     with torch.no_grad():
         counts, rec = net(x, generator=torch.Generator().manual_seed(seed), record=True)
     steps = net.config.steps
+    n_layers = len(net.synapses)
+    n_sub = None
+    if single:
+        n_sub = (
+            max(options.array_shape(s.weight.shape[0])[0] for s in net.synapses) if options.multiplexed else 1
+        )
+        t_off = min(n.slot.t_off_s for n in net.neurons)  # type: ignore[attr-defined]
+        if (n_layers - 1) * LAYER_SKEW_S > t_off / 2:
+            raise ModelParameterError(
+                f"{n_layers} layers skewed by {LAYER_SKEW_S:g} s each do not fit in half the "
+                f"{t_off:g} s OFF part of a slot: write one netlist per layer (drop --single)"
+            )
+        period = net.neurons[0].slot.period_s  # type: ignore[attr-defined]
+        if any(n.slot.period_s != period for n in net.neurons):  # type: ignore[attr-defined]
+            raise ModelParameterError("--single needs one write slot for every layer")
+        t_stop = steps * n_sub * period + (n_layers - 1) * LAYER_SKEW_S
     inputs, torch_spikes, expected, layers, mappings = [], [], [], [], []
     for k, syn in enumerate(net.synapses):
         if k == 0:
             inp = torch.cat(rec["encoded"]).numpy().astype(float)
         else:
-            prev = torch.cat(rec["spikes"][k - 1]).numpy()
-            inp = np.concatenate([np.zeros((1, prev.shape[1])), prev[:-1]], axis=0)
+            prev = expected[-1] if single else torch.cat(rec["spikes"][k - 1]).numpy()
+            inp = np.concatenate([np.zeros((1, prev.shape[1])), prev[:-1]], axis=0).astype(float)
         w = syn.weight.detach().double().numpy()
         b = syn.bias.detach().double().numpy()
         mapping = map_layer(
             w, b, device, clip_percentile=clip_percentile, variability=variability, seed=seed + k
         )
         neuron: DeviceNeuron = net.neurons[k]  # type: ignore[assignment]
+        skew = k * LAYER_SKEW_S if single else 0.0
         circuit = layer_testbench(
             neuron.cell.network_cell(),
-            neuron.slot,
+            neuron.slot.replace(t_delay_s=neuron.slot.t_delay_s + skew),
             neuron.u_unit,
             mapping,
             inp,
@@ -104,10 +170,14 @@ def network_circuits(
                 f"spinspice network layer {k} of {net.config.arch!r}: {w.shape[1]} inputs x "
                 f"{w.shape[0]} {neuron.model} neurons"
             ),
+            n_sub=n_sub,
+            latched_inputs=single and k > 0,
+            output_latch=skew if single and k < n_layers - 1 else None,
+            t_stop_s=t_stop if single else None,
         )
         inputs.append(inp)
         torch_spikes.append(torch.cat(rec["spikes"][k]).numpy() > 0.5)
-        expected.append(_expected(neuron, inp, mapping))
+        expected.append(_expected(neuron, inp, mapping, options, n_sub))
         layers.append(circuit)
         mappings.append(mapping)
     assert len(torch_spikes[-1]) == steps

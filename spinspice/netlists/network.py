@@ -4,6 +4,8 @@ and ``manifest.json`` (SPEC 4: netlists run standalone in ``ngspice -b``).
 Layout of the output folder::
 
     layer0.cir ... layerN.cir   one transient testbench per layer (`ngspice -b layer0.cir`)
+    network.cir                 instead, with --single: the whole network, layers joined by
+                                spike latches
     lib/spinspice_cells.lib     neuron cell subcircuits, their devices, comparators, MOSFET models
     va/<model>.va               the device models as Verilog-A modules (for other simulators)
     manifest.json               every node/probe/supply the reports use, mapped to
@@ -15,6 +17,7 @@ Everything is a pure function of its inputs: the same circuits give byte-identic
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -22,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from spinspice import __version__
-from spinspice.circuits.network import LayerCircuit
+from spinspice.circuits.core import Probe, Subckt
+from spinspice.circuits.network import LayerCircuit, network_testbench
 from spinspice.io import atomic_write_text, to_jsonable
 from spinspice.models.compact import CompactModel
 from spinspice.netlists.names import sanitize_identifier
@@ -35,12 +39,21 @@ MANIFEST_SCHEMA = "spinspice.netlist_manifest"
 LIBRARY = "lib/spinspice_cells.lib"
 
 
-def _layer_manifest(k: int, lc: LayerCircuit, file: str, extra: Mapping[str, Any]) -> dict[str, Any]:
+def _layer_manifest(
+    k: int, lc: LayerCircuit, file: str, extra: Mapping[str, Any], within: tuple[Subckt, str] | None = None
+) -> dict[str, Any]:
+    """The manifest entry of layer ``k``; ``within = (top, instance)`` when the layer is an
+    instance of a whole-network netlist (probe vectors are then hierarchical)."""
     tb = lc.testbench
-    top = tb.as_subckt()
+    top, prefix = within if within is not None else (tb.as_subckt(), None)
+
+    def vector(p: Probe) -> str:
+        return get_vector_name(dataclasses.replace(p, path=(prefix, *p.path)) if prefix else p, top)
+
     return {
         "index": k,
         "file": file,
+        **({"instance": prefix} if prefix else {}),
         "title": tb.title,
         "n_inputs": len(lc.rows) - 1,
         "n_neurons": len(lc.neurons),
@@ -48,9 +61,7 @@ def _layer_manifest(k: int, lc: LayerCircuit, file: str, extra: Mapping[str, Any
         "tiles": list(lc.tiles),
         "rows": list(lc.rows),
         "neurons": list(lc.neurons),
-        "probes": {
-            p.key: {"vector": get_vector_name(p, top), "kind": p.kind, "unit": p.unit} for p in tb.probes
-        },
+        "probes": {p.key: {"vector": vector(p), "kind": p.kind, "unit": p.unit} for p in tb.probes},
         "supplies": {name: comp for comp, name in tb.supplies},
         "write_driver_gain": lc.mirror_gain,
         "i_unit_a": lc.i_unit_a,
@@ -58,6 +69,14 @@ def _layer_manifest(k: int, lc: LayerCircuit, file: str, extra: Mapping[str, Any
         "cell_subckt": sanitize_identifier(lc.cell_subckt.name, what="subckt"),
         "spike_level_v": lc.cell.spike_level_v(),
         "t_stop_s": tb.analysis.t_stop_s,
+        "slot_s": lc.slot_s,
+        "write_slot_s": lc.write_slot_s,
+        "schedule": lc.schedule,
+        "n_write_drivers": lc.n_write_drivers,
+        "array_shape": [
+            max(n["array_row"] for n in lc.neurons) + 1,
+            max(n["array_col"] for n in lc.neurons) + 1,
+        ],
         **extra,
     }
 
@@ -69,22 +88,42 @@ def write_network(
     layer_extras: Sequence[Mapping[str, Any]],
     compact_models: Mapping[str, CompactModel],
     meta: Mapping[str, Any],
+    single: bool = False,
 ) -> dict[str, Any]:
-    """Write every file into ``folder`` (atomically, file by file) and return the manifest."""
+    """Write every file into ``folder`` (atomically, file by file) and return the manifest.
+
+    ``single``: one ``network.cir`` of the whole network (layers built for it, see
+    :func:`~spinspice.circuits.network.network_testbench`) instead of a file per layer."""
     folder = Path(folder)
     lib_text, defined = format_library(
         [lc.cell_subckt for lc in layers], "spinspice neuron cells of this network (shared by every layer)"
     )
     files: dict[str, str] = {LIBRARY: lib_text}
     manifest_layers = []
-    for k, (lc, extra) in enumerate(zip(layers, layer_extras, strict=True)):
-        name = f"layer{k}.cir"
+    if single:
+        name = "network.cir"
+        tb, instances = network_testbench(layers, str(meta.get("title", "spinspice network")))
         files[name] = format_testbench(
-            lc.testbench,
-            header=[f"layer {k} of the network in manifest.json; run: ngspice -b {name}"],
+            tb,
+            header=[f"the whole network in manifest.json, layers as instances; run: ngspice -b {name}"],
             library=(LIBRARY, defined),
         )
-        manifest_layers.append(_layer_manifest(k, lc, name, extra))
+        top = tb.as_subckt()
+        for k, (lc, extra, inst) in enumerate(zip(layers, layer_extras, instances, strict=True)):
+            entry = _layer_manifest(k, lc, name, extra, (top, inst))
+            latches = {p.key.rsplit("latch", 1)[1]: p for p in tb.probes if p.key.startswith(f"{inst}.latch")}
+            if latches:  # the next layer's input j, 0/1 V over each slot after a spike
+                entry["latch_vectors"] = {j: get_vector_name(p, top) for j, p in latches.items()}
+            manifest_layers.append(entry)
+    else:
+        for k, (lc, extra) in enumerate(zip(layers, layer_extras, strict=True)):
+            name = f"layer{k}.cir"
+            files[name] = format_testbench(
+                lc.testbench,
+                header=[f"layer {k} of the network in manifest.json; run: ngspice -b {name}"],
+                library=(LIBRARY, defined),
+            )
+            manifest_layers.append(_layer_manifest(k, lc, name, extra))
     for model, cm in sorted(compact_models.items()):
         files[f"va/{model.replace('-', '_')}.va"] = format_verilog_a(cm)
     for rel, text in files.items():
