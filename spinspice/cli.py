@@ -975,27 +975,52 @@ def import_snntorch(
 
 
 # -- netlist -------------------------------------------------------------------------
+SynapseOpt = Annotated[str, typer.Option(help="synapse device: ideal, mtj, dw-mtj or cogd")]
+LevelsOpt = Annotated[int | None, typer.Option(help="conductance levels of the synapse device")]
+VariabilityOpt = Annotated[float, typer.Option(help="device-to-device log-normal sigma of every conductance")]
+ClipOpt = Annotated[
+    float, typer.Option("--clip-percentile", help="|w| percentile mapped to G_max (larger are clipped)")
+]
+VReadOpt = Annotated[str, typer.Option("--v-read", help="row read-pulse amplitude")]
+RWireOpt = Annotated[str, typer.Option("--r-wire", help="wire resistance per crossbar segment")]
+CWireOpt = Annotated[str, typer.Option("--c-wire", help="wire capacitance per crossbar segment")]
+TileOpt = Annotated[int, typer.Option(help="largest crossbar tile side (devices)")]
+ArrayColsOpt = Annotated[int | None, typer.Option("--array-cols", help="neuron array columns")]
+ScheduleOpt = Annotated[
+    str, typer.Option(help="all: every array row written each slot; rows: row by row (R x longer)")
+]
+
+
+def _crossbar_options(
+    v_read: str, r_wire: str, c_wire: str, tile: int, array_cols: int | None, schedule: str
+) -> Any:
+    from spinspice.circuits.network import CrossbarOptions
+
+    return CrossbarOptions(
+        v_read_v=parse_value(v_read, "V", name="--v-read"),
+        r_wire_ohm=parse_value(r_wire, "ohm", name="--r-wire"),
+        c_wire_f=parse_value(c_wire, "F", name="--c-wire"),
+        tile=tile,
+        array_cols=array_cols,
+        schedule=schedule,
+    )
+
+
 @app.command()
 def netlist(
     checkpoint: Annotated[Path, typer.Argument(help="a checkpoint written by train or import-snntorch")],
     sample: Annotated[int, typer.Option(help="index of the test image the netlists are driven by")] = 0,
     dataset: Annotated[str | None, typer.Option(help="data set (default: the checkpoint's)")] = None,
-    synapse: Annotated[str, typer.Option(help="synapse device: ideal, mtj, dw-mtj or cogd")] = "ideal",
-    levels: Annotated[int | None, typer.Option(help="conductance levels of the synapse device")] = None,
-    variability: Annotated[
-        float, typer.Option(help="device-to-device log-normal sigma of every conductance")
-    ] = 0.0,
-    clip_percentile: Annotated[
-        float, typer.Option("--clip-percentile", help="|w| percentile mapped to G_max (larger are clipped)")
-    ] = 100.0,
-    v_read: Annotated[str, typer.Option("--v-read", help="row read-pulse amplitude")] = "0.1V",
-    r_wire: Annotated[str, typer.Option("--r-wire", help="wire resistance per crossbar segment")] = "0",
-    c_wire: Annotated[str, typer.Option("--c-wire", help="wire capacitance per crossbar segment")] = "0",
-    tile: Annotated[int, typer.Option(help="largest crossbar tile side (devices)")] = 256,
-    array_cols: Annotated[int | None, typer.Option("--array-cols", help="neuron array columns")] = None,
-    schedule: Annotated[
-        str, typer.Option(help="all: every array row written each slot; rows: row by row (R x longer)")
-    ] = "all",
+    synapse: SynapseOpt = "ideal",
+    levels: LevelsOpt = None,
+    variability: VariabilityOpt = 0.0,
+    clip_percentile: ClipOpt = 100.0,
+    v_read: VReadOpt = "0.1V",
+    r_wire: RWireOpt = "0",
+    c_wire: CWireOpt = "0",
+    tile: TileOpt = 256,
+    array_cols: ArrayColsOpt = None,
+    schedule: ScheduleOpt = "all",
     single: Annotated[
         bool,
         typer.Option("--single", help="one netlist of the whole network, layers joined by spike latches"),
@@ -1006,7 +1031,6 @@ def netlist(
 ) -> None:
     """ngspice netlists of a trained network for one test sample (one .cir per layer, or the
     whole network with --single, + manifest)."""
-    from spinspice.circuits.network import CrossbarOptions
     from spinspice.circuits.synapses import get_synapse_device
     from spinspice.cosim.netgen import LAYER_SKEW_S, network_circuits
     from spinspice.models.registry import get_model
@@ -1019,14 +1043,7 @@ def netlist(
     data = load_dataset(dataset or ck.meta.get("dataset") or "mnist5k")
     if not 0 <= sample < len(data.y_test):
         raise ModelParameterError(f"--sample {sample}: the test split has {len(data.y_test)} images")
-    options = CrossbarOptions(
-        v_read_v=parse_value(v_read, "V", name="--v-read"),
-        r_wire_ohm=parse_value(r_wire, "ohm", name="--r-wire"),
-        c_wire_f=parse_value(c_wire, "F", name="--c-wire"),
-        tile=tile,
-        array_cols=array_cols,
-        schedule=schedule,
-    )
+    options = _crossbar_options(v_read, r_wire, c_wire, tile, array_cols, schedule)
     device = get_synapse_device(synapse, levels)
     nc = network_circuits(
         ck.net,
@@ -1102,28 +1119,322 @@ def netlist(
     _emit(manifest, json_out, "\n".join(lines))
 
 
+# -- cosim -------------------------------------------------------------------------
+def _parse_traces(text: str, net: Any, first_image: Any, seed: int) -> tuple[tuple[int, int], ...]:
+    """``auto``: in each layer the neuron torch makes spike most on the first image;
+    else ``layer:neuron`` pairs separated by commas (``none``: no traces)."""
+    import torch
+
+    if text == "none":
+        return ()
+    if text != "auto":
+        try:
+            pairs = tuple(tuple(int(x) for x in item.split(":")) for item in text.split(",") if item.strip())
+        except ValueError:
+            raise ModelParameterError(f"--trace {text!r}: give layer:neuron pairs, auto or none") from None
+        if any(len(p) != 2 for p in pairs):
+            raise ModelParameterError(f"--trace {text!r}: give layer:neuron pairs, auto or none")
+        return pairs  # type: ignore[return-value]
+    x = torch.as_tensor(first_image, dtype=torch.float32)[None]
+    with torch.no_grad():
+        _, rec = net(x, generator=torch.Generator().manual_seed(seed), record=True)
+    return tuple((k, int(torch.cat(s).sum(0).argmax())) for k, s in enumerate(rec["spikes"]))
+
+
+def _write_drivers(net: Any, options: Any) -> int:
+    return sum(
+        options.array_shape(s.weight.shape[0])[1] if options.multiplexed else s.weight.shape[0]
+        for s in net.synapses
+    )
+
+
+@app.command()
+def cosim(
+    checkpoint: Annotated[Path, typer.Argument(help="a checkpoint written by train or import-snntorch")],
+    samples: Annotated[int, typer.Option(help="number of test images (the first N)")] = 10,
+    dataset: Annotated[str | None, typer.Option(help="data set (default: the checkpoint's)")] = None,
+    mode: Annotated[
+        str,
+        typer.Option(help="stepped (torch MAC currents), full (resistor crossbar) or parasitic (wire R/C)"),
+    ] = "stepped",
+    synapse: SynapseOpt = "ideal",
+    levels: LevelsOpt = None,
+    variability: VariabilityOpt = 0.0,
+    clip_percentile: ClipOpt = 100.0,
+    v_read: VReadOpt = "0.1V",
+    r_wire: RWireOpt = "0",
+    c_wire: CWireOpt = "0",
+    tile: TileOpt = 256,
+    array_cols: ArrayColsOpt = None,
+    schedule: ScheduleOpt = "all",
+    compare_schedules: Annotated[
+        bool,
+        typer.Option("--compare-schedules", help="also run the other field-line schedule and compare them"),
+    ] = False,
+    group: Annotated[int, typer.Option(help="neurons per ngspice run (ideal wires)")] = 1,
+    workers: Annotated[int, typer.Option(help="processes running images in parallel")] = 1,
+    backend: Annotated[str, typer.Option(help="batch (ngspice -b) or shared (PySpice)")] = "batch",
+    trace: Annotated[
+        str, typer.Option(help="neurons whose traces are plotted: auto, none or layer:neuron,...")
+    ] = "auto",
+    keep_netlists: Annotated[
+        bool, typer.Option("--keep-netlists", help="keep every run's netlist under OUT/netlists")
+    ] = False,
+    out: OutOpt = Path("results/cosim"),
+    json_out: JsonOpt = False,
+    seed: SeedOpt = 0,
+) -> None:
+    """Run test images through the transient circuit of a trained network, compare its spikes
+    with the network's, and report agreement, latency and energy."""
+    report = _cosim_job(
+        checkpoint,
+        samples=samples,
+        dataset=dataset,
+        mode=mode,
+        synapse=synapse,
+        levels=levels,
+        variability=variability,
+        clip_percentile=clip_percentile,
+        options=_crossbar_options(v_read, r_wire, c_wire, tile, array_cols, schedule),
+        compare_schedules=compare_schedules,
+        group=group,
+        workers=workers,
+        backend=backend,
+        trace=trace,
+        keep_netlists=keep_netlists,
+        out=out,
+        seed=seed,
+    )
+    _emit(report, json_out, _cosim_summary(report, out))
+
+
+def _cosim_job(checkpoint: Path, *, options: Any, out: Path, seed: int, **kw: Any) -> dict[str, Any]:
+    import time
+
+    from spinspice.cosim.network_cosim import CosimSettings, prepare, run_cosim, sample_ids
+    from spinspice.cosim.network_report import summarize_cosim, write_cosim_outputs
+    from spinspice.snn.checkpoint import load_checkpoint
+    from spinspice.snn.data import load_dataset
+
+    _seed(seed)
+    ck = load_checkpoint(checkpoint)
+    spec = kw["dataset"] or ck.meta.get("dataset") or "mnist5k"
+    data = load_dataset(spec)
+    ids = sample_ids(len(data.y_test), kw["samples"])
+    settings = CosimSettings(
+        mode=kw["mode"],
+        synapse=kw["synapse"],
+        levels=kw["levels"],
+        variability=kw["variability"],
+        clip_percentile=kw["clip_percentile"],
+        options=options,
+        group=kw["group"],
+        backend=kw["backend"],
+        traced=_parse_traces(kw["trace"], ck.net, data.x_test[ids[0]], seed + ids[0]),
+        seed=seed,
+    )
+    prepare(ck.net, settings)  # refuse networks without circuits before starting workers
+    neuron = ck.net.neurons[0]
+    meta = {
+        "checkpoint": checkpoint.name,
+        "checkpoint_sha256": hashlib.sha256(checkpoint.read_bytes()).hexdigest(),
+        "dataset": data.name,
+        "network": {
+            "arch": ck.config.arch,
+            "layers": [list(s.weight.shape) for s in ck.net.synapses],
+            "neuron": neuron.model,
+            "steps": ck.config.steps,
+            "slot_s": neuron.slot.period_s,
+        },
+        "settings": settings.to_json(),
+        "seed": seed,
+        "workers": kw["workers"],
+    }
+    passes = [settings]
+    if kw["compare_schedules"]:
+        other = "rows" if options.schedule == "all" else "all"
+        passes.append(dataclasses.replace(settings, options=dataclasses.replace(options, schedule=other)))
+    with staged_output(out) as stage, _progress() as progress:
+        reports = []
+        for st in passes:
+            task = progress.add_task(f"cosim {st.mode} ({st.options.schedule})", total=len(ids))
+            t0 = time.perf_counter()
+            results = run_cosim(
+                checkpoint,
+                spec,
+                ids,
+                st,
+                workers=kw["workers"],
+                workdir=(stage / "netlists" / st.options.schedule) if kw["keep_netlists"] else None,
+                on_sample=lambda _r, task=task: progress.advance(task),
+            )
+            rep = summarize_cosim(results, {**meta, "settings": st.to_json()})
+            rep["wall_s"] = time.perf_counter() - t0
+            reports.append((rep, results))
+        report, results = reports[0]
+        if len(reports) > 1:
+            report["schedules"] = [
+                {
+                    "schedule": rep["settings"]["options"]["schedule"],
+                    "write_drivers": _write_drivers(ck.net, st.options),
+                    "step_s": rep_results[0]["layers"][0]["slot_s"],
+                    **{
+                        key: rep[key]
+                        for key in (
+                            "energy_per_inference_j",
+                            "energy_per_spike_j",
+                            "mean_latency_s",
+                            "spike_agreement",
+                            "class_agreement",
+                        )
+                    },
+                    "energy_per_inference_by_component_j": rep["energy"]["per_inference_by_component_j"],
+                }
+                for (rep, rep_results), st in zip(reports, passes, strict=True)
+            ]
+        report = write_cosim_outputs(report, results, stage)
+    return report
+
+
+def _cosim_summary(r: dict[str, Any], out: Path) -> str:
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{100 * x:.1f} %"
+
+    lines = [
+        f"{r['n_samples']} images, {r['settings']['mode']} mode: accuracy torch {pct(r['torch_accuracy'])}, "
+        f"circuit {pct(r['circuit_accuracy'])}; class agreement {pct(r['class_agreement'])}",
+        f"spike agreement (+-1 step) {pct(r['spike_agreement'])} (hidden {pct(r['hidden_spike_agreement'])}, "
+        f"output {pct(r['output_spike_agreement'])})",
+        f"mean latency {r['mean_latency_s'] * 1e9:.3f} ns; energy per inference "
+        f"{r['energy_per_inference_j'] * 1e12:.4g} pJ, per spike "
+        + (f"{r['energy_per_spike_j'] * 1e12:.4g} pJ" if r["energy_per_spike_j"] else "n/a"),
+    ]
+    for s in r.get("schedules", []):
+        lines.append(
+            f"  schedule {s['schedule']}: {s['write_drivers']} write drivers, "
+            f"step {s['step_s'] * 1e9:.3g} ns, {s['energy_per_inference_j'] * 1e12:.4g} pJ per inference, "
+            f"latency {s['mean_latency_s'] * 1e9:.3f} ns, "
+            f"spike agreement {pct(s['spike_agreement'])}"
+        )
+    lines.append(f"report: {out / 'report.md'}")
+    return "\n".join(lines)
+
+
 # -- demo --------------------------------------------------------------------------
+#: the bundled default of `spinspice demo`: a paper-001-style FC network, narrower hidden
+#: layer (so that training and the circuit check of 10 images fit in minutes on 2 cores)
+DEMO_ARCH = "fc:784-100-10"
+DEMO_EPOCHS = 2
+
+
 @app.command()
 def demo(
     out: OutOpt = Path("results/demo"),
+    checkpoint: Annotated[
+        Path, typer.Option(help="cached checkpoint: reused when it matches, else (re)trained here")
+    ] = Path("results/demo-model/model.pt"),
+    dataset: Annotated[str, typer.Option(help="data set")] = "mnist5k",
+    arch: Annotated[str, typer.Option(help="network")] = DEMO_ARCH,
+    epochs: Annotated[int, typer.Option(help="training epochs")] = DEMO_EPOCHS,
+    max_train: Annotated[int | None, typer.Option("--max-train", help="first N training images only")] = None,
+    samples: Annotated[int, typer.Option(help="test images co-simulated")] = 10,
+    workers: Annotated[int, typer.Option(help="processes (default: up to 2)")] = 0,
     json_out: JsonOpt = False,
     seed: SeedOpt = 0,
-    backend: Annotated[str, typer.Option(help="shared or batch")] = "shared",
 ) -> None:
-    """The main job on the bundled default: the paper-001 neuron at 500 MHz."""
-    from spinspice.circuits.cell import get_preset
-    from spinspice.cosim.neuron import run_neuron
-    from spinspice.cosim.neuron_report import write_neuron_outputs
-    from spinspice.models.waveforms import PulseTrain
+    """The main job on the bundled default: train a DW-LIF network on the bundled MNIST subset
+    (or reuse the cached checkpoint), run ``samples`` test images through its circuit (stepped
+    MAC), report, and write the netlists for the first test image."""
+    import contextlib
+    import os
 
-    _seed(seed)
-    cell = get_preset("paper-001")
-    with staged_output(out) as stage:
-        result = run_neuron(cell, PulseTrain(), 120e-9, backend=backend, netlist_path=out / "netlist.cir")
-        report = write_neuron_outputs(result, stage)
-        report["seed"] = seed
-        atomic_write_json(stage / "report.json", report)
-    _emit(report, json_out, "paper-001 DW-LIF neuron at 500 MHz\n" + _neuron_summary(report, out))
+    from spinspice.snn.checkpoint import load_checkpoint
+
+    why = _demo_cache_mismatch(checkpoint, dataset, arch, epochs, max_train, seed, load_checkpoint)
+    # the steps' own summaries go to stderr: stdout carries the demo's summary (or JSON) only
+    with contextlib.redirect_stdout(sys.stderr):
+        if why:
+            sys.stderr.write(f"training the demo network ({why})\n")
+            train(
+                dataset=dataset,
+                arch=arch,
+                neuron="dw-lif",
+                preset=None,
+                param=None,
+                epochs=epochs,
+                steps=25,
+                encoding="rate",
+                batch_size=128,
+                lr=1e-3,
+                device="cpu",
+                max_train=max_train,
+                baseline=False,
+                compile_=True,
+                out=checkpoint,
+                json_out=False,
+                seed=seed,
+            )
+        else:
+            sys.stderr.write(f"reusing the demo network {checkpoint}\n")
+        report = _cosim_job(
+            checkpoint,
+            samples=samples,
+            dataset=dataset,
+            mode="stepped",
+            synapse="ideal",
+            levels=None,
+            variability=0.0,
+            clip_percentile=100.0,
+            options=_crossbar_options("0.1V", "0", "0", 256, None, "all"),
+            compare_schedules=False,
+            group=1,
+            workers=workers or max(1, min(2, os.cpu_count() or 1)),
+            backend="batch",
+            trace="auto",
+            keep_netlists=False,
+            out=out,
+            seed=seed,
+        )
+        netlist(
+            checkpoint,
+            sample=0,
+            dataset=dataset,
+            synapse="ideal",
+            levels=None,
+            variability=0.0,
+            clip_percentile=100.0,
+            v_read="0.1V",
+            r_wire="0",
+            c_wire="0",
+            tile=256,
+            array_cols=None,
+            schedule="all",
+            single=False,
+            out=out / "netlists",
+            json_out=False,
+            seed=seed,
+        )
+    report["demo"] = {"checkpoint": str(checkpoint), "trained": bool(why), "netlists": str(out / "netlists")}
+    atomic_write_json(out / "report.json", report)
+    _emit(report, json_out, "demo: " + _cosim_summary(report, out) + f"\nnetlists: {out / 'netlists'}/")
+
+
+def _demo_cache_mismatch(
+    path: Path, dataset: str, arch: str, epochs: int, max_train: int | None, seed: int, load: Any
+) -> str | None:
+    """Why the cached demo checkpoint cannot be reused (None: it can)."""
+    if not path.is_file():
+        return f"no checkpoint at {path}"
+    try:
+        ck = load(path)
+    except SpinspiceError as err:
+        return f"the cached checkpoint is unusable: {err}"
+    training = ck.meta.get("training") or {}
+    have = (ck.config.arch, ck.config.neuron.get("model"), ck.meta.get("dataset"), training.get("epochs"))
+    want = (arch, "dw-lif", dataset.split(":")[0], epochs)
+    if have != want or training.get("max_train") != max_train or training.get("seed") != seed:
+        return f"the cached checkpoint is for {have}, not {want}"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -33,3 +33,38 @@ def neuron_run(backend: str, t_off_s: float, duration_s: float):
     from spinspice.models.waveforms import PulseTrain
 
     return run_neuron(get_preset("paper-001"), PulseTrain(t_off_s=t_off_s), duration_s, backend=backend)
+
+
+def digits_config(arch: str, neuron: dict, steps: int, **extra):
+    """A network configuration for the bundled 8x8 digits."""
+    from spinspice.snn.arch import NetConfig, parse_arch
+    from spinspice.snn.data import load_dataset
+
+    shape = load_dataset("digits").image_shape
+    n_classes = extra.pop("n_classes", 10)
+    return NetConfig(
+        arch=arch,
+        layers=parse_arch(arch, shape, n_classes),
+        neuron=neuron,
+        steps=steps,
+        image_shape=shape,
+        n_classes=n_classes,
+        **extra,
+    )
+
+
+@pytest.fixture(scope="session")
+def digits_checkpoint(tmp_path_factory):
+    """A small DW-LIF network (64-12-10, 8 steps) trained for one epoch on digits."""
+    from spinspice.snn.checkpoint import save_checkpoint
+    from spinspice.snn.data import load_dataset
+    from spinspice.snn.neurons import neuron_spec
+    from spinspice.snn.train import TrainSettings, train
+
+    cfg = digits_config("fc:64-12-10", neuron_spec("dw-lif"), 8)
+    net, _ = train(
+        cfg, load_dataset("digits"), TrainSettings(epochs=1, batch_size=32, lr=5e-3, max_train=256)
+    )
+    path = tmp_path_factory.mktemp("ck") / "m.pt"
+    save_checkpoint(path, net, {"dataset": "digits"})
+    return path

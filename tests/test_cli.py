@@ -160,17 +160,28 @@ def test_sweeps_write_plots(tmp_path, capsys) -> None:
 
 @pytest.mark.ngspice
 def test_console_script_and_demo(tmp_path) -> None:
+    """The demo's whole job (train, co-simulate, report, netlists) on a small network; the
+    second run reuses the cached checkpoint.  `make demo` runs the same with the defaults."""
     exe = shutil.which("spinspice") or str(__import__("pathlib").Path(sys.executable).parent / "spinspice")
-    proc = subprocess.run(
-        [exe, "demo", "--out", str(tmp_path / "demo")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "report:" in proc.stdout
-    assert (tmp_path / "demo" / "report.md").is_file()
+    small = ["--dataset", "digits", "--arch", "fc:64-12-10", "--epochs", "1", "--max-train", "256"]
+    args = [exe, "demo", *small, "--samples", "2", "--checkpoint", str(tmp_path / "ck" / "m.pt")]
+    for run in range(2):
+        proc = subprocess.run(
+            [*args, "--out", str(tmp_path / f"demo{run}")],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert ("reusing the demo network" in proc.stderr) == (run == 1)
+        assert "report:" in proc.stdout and "spike agreement" in proc.stdout and "per spike" in proc.stdout
+        assert "test accuracy" not in proc.stdout  # the training summary goes to stderr
+        md = (tmp_path / f"demo{run}" / "report.md").read_text()
+        assert "energy per spike" in md and "class agreement" in md
+        assert (tmp_path / f"demo{run}" / "netlists" / "layer0.cir").is_file()
+    a, b = (json.loads((tmp_path / f"demo{k}" / "report.json").read_text()) for k in range(2))
+    assert a["samples"] == b["samples"] and a["demo"]["trained"] and not b["demo"]["trained"]
 
 
 def test_version(capsys) -> None:

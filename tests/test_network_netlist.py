@@ -18,27 +18,13 @@ from spinspice.cli import main
 from spinspice.cosim.rawfile import canonical_name, read_raw
 from spinspice.cosim.spikes import crossings
 from spinspice.errors import ModelParameterError
-from spinspice.snn.arch import NetConfig, SpikingNet, parse_arch
+from spinspice.snn.arch import NetConfig, SpikingNet
 from spinspice.snn.checkpoint import save_checkpoint
-from spinspice.snn.data import load_dataset
-from spinspice.snn.neurons import neuron_spec
-from spinspice.snn.train import TrainSettings, train
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    data = load_dataset("digits")
-    cfg = NetConfig(
-        arch="fc:64-12-10",
-        layers=parse_arch("fc:64-12-10", data.image_shape, 10),
-        neuron=neuron_spec("dw-lif"),
-        steps=8,
-        image_shape=data.image_shape,
-    )
-    net, _ = train(cfg, data, TrainSettings(epochs=1, batch_size=32, lr=5e-3, max_train=256))
-    path = tmp_path_factory.mktemp("ck") / "m.pt"
-    save_checkpoint(path, net, {"dataset": "digits"})
-    return path
+def checkpoint(digits_checkpoint):
+    return digits_checkpoint
 
 
 def _netlist(capsys, ck, out, *extra: str) -> dict:

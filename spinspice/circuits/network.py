@@ -32,12 +32,15 @@ Topology (``docs/netlists.md`` has the schematic)::
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
+import sympy as sp
 
 from spinspice.circuits.cellbase import CellParams
 from spinspice.circuits.core import (
@@ -84,6 +87,16 @@ SELECT_G_OFF_S = 1e-9
 
 def size_for_current(
     cell: CellParams, i_peak_a: float, margin: float = 1.25, v_max_v: float = 3.3
+) -> tuple[CellParams, dict[str, Any]]:
+    """The cell, its write path re-sized if needed, able to carry ``margin * i_peak_a``
+    (see :func:`_size_for_current`; cached: a layer's runs all ask the same question)."""
+    sized, info = _size_for_current(cell, float(i_peak_a), float(margin), float(v_max_v))
+    return sized, copy.deepcopy(info)
+
+
+@functools.lru_cache(maxsize=64)
+def _size_for_current(
+    cell: CellParams, i_peak_a: float, margin: float, v_max_v: float
 ) -> tuple[CellParams, dict[str, Any]]:
     """The cell, its write path re-sized if needed, able to carry ``margin * i_peak_a``.
 
@@ -211,6 +224,15 @@ def _window_pwl(steps: int, n_sub: int, r: int, slot: PulseTrain, level: float) 
         else:
             pts += [(b - e / 2, level), (b + e / 2, 0.0)]
     return Pwl(tuple(pts))
+
+
+def _bipolar(name: str, node: str, current: sp.Expr) -> list[Element]:
+    """A write driver delivering ``current`` into ``node``: the positive part from VDD_w
+    (``name``), the negative part sunk into VSS_w (``name`` + ``_n``)."""
+    return [
+        BehavioralCurrent(name, "vdd_w", node, (current + sp.Abs(current)) / 2),
+        BehavioralCurrent(f"{name}_n", node, "vss_w", (sp.Abs(current) - current) / 2),
+    ]
 
 
 def spike_latch(n: int, slot_s: float, offset_s: float, level_v: float) -> list[Element]:
@@ -391,6 +413,7 @@ class LayerCircuit:
     n_write_drivers: int  # one per neuron (all rows at once) or per array column (row by row)
 
 
+@functools.lru_cache(maxsize=16)
 def _cell_template(cell: CellParams, slot: PulseTrain, t_stop_s: float) -> tuple[Testbench, Instance]:
     tb = cell.testbench(slot, t_stop_s)
     inst = next(e for e in tb.elements if isinstance(e, Instance) and e.name == "cell")
@@ -411,6 +434,10 @@ def layer_testbench(
     latched_inputs: bool = False,
     output_latch: float | None = None,
     t_stop_s: float | None = None,
+    neurons: Sequence[int] | None = None,
+    stepped: bool = False,
+    traced: Collection[int] | None = None,
+    row_probes: bool = False,
 ) -> LayerCircuit:
     """One layer: ``inputs`` (steps, n_in), spikes 0/1 (or analog levels for direct encoding)
     -> testbench of input drivers, crossbar tiles, write drivers and neuron array.
@@ -421,6 +448,15 @@ def layer_testbench(
     offset from the network-slot boundaries, s) adds the spike latch (:func:`spike_latch`)
     whose outputs ``qout<j>`` feed the next layer.  ``n_sub`` write slots
     make a network slot (row by row: at least the array rows; the longest layer sets it).
+
+    For co-simulation: ``neurons`` builds only those neurons (their crossbar columns, all
+    rows; cell sizing still covers the whole layer, names keep the layer's indices);
+    ``stepped`` replaces the crossbar, row drivers and write-driver B-sources by one PWL
+    current source per neuron carrying the write current the torch MAC gives (SPEC 4 mode 1:
+    exact for ideal wires, whose virtual-ground columns make the column current independent
+    of the cell); ``traced`` limits the per-neuron probes to the spike output except for
+    those neurons (``None``: all); ``row_probes`` measures every row driver's current (the
+    crossbar read energy of the full and parasitic modes).
     """
     steps, n_in = inputs.shape
     n_out = mapping.g_pos_s.shape[0]
@@ -440,6 +476,9 @@ def layer_testbench(
     mask = np.ones_like(mapping.g_pos_s, dtype=bool)
     if weight_mask is not None:
         mask[:, :n_in] = weight_mask
+    chosen = list(range(n_out)) if neurons is None else sorted({int(j) for j in neurons})
+    if not chosen or chosen[0] < 0 or chosen[-1] >= n_out:
+        raise ModelParameterError(f"neurons {neurons!r}: choose indices in 0..{n_out - 1}")
     # supplies and other shared sources of the single-cell testbench, minus its write source
     shared = [e for e in template.elements if not isinstance(e, (Instance, CurrentSource))]
     field_row = "vfl" in inst.conns
@@ -469,15 +508,24 @@ def layer_testbench(
             for r in range(n_rows)
         ]
     elements += shared
+    # bipolar write drivers: a positive write current comes from VDD_w, a negative one (an
+    # inhibitory drive pulling the wall back) is sunk into VSS_w = -VDD_w, so the drivers'
+    # energy is VDD_w |I| either way (one supply cannot absorb what another neuron draws)
+    vdd_w = next((e for e in shared if isinstance(e, VoltageSource) and e.p == "vdd_w"), None)
+    if vdd_w is None:
+        raise ModelParameterError(f"the {cell.model} cell testbench has no write supply vdd_w")
+    elements.append(VoltageSource("ss_w", "vss_w", "0", -vdd_w.dc_v))
     # input drivers: one PWL source per row, and the bias row
     rows_info = []
     read_slots = {"subslots": range(n_rows if options.multiplexed else 1), "n_sub": n_sub}
+    if stepped and latched_inputs:
+        raise ModelParameterError("a stepped layer has no row drivers to latch inputs into")
     if latched_inputs:
         # the read clock: a unit pulse in every write slot; row i = V_read * qin<i> * clock
         elements.append(
             VoltageSource("rclk", "rclk", "0", 0.0, wave=slot_pwl([1.0] * steps, slot, 1.0, **read_slots))
         )
-    for i in range(n_in):
+    for i in range(0 if stepped else n_in):
         if latched_inputs:
             read = options.v_read_v * node_voltage(f"qin{i}") * node_voltage("rclk")
             elements.append(BehavioralVoltage(f"rd{i}", f"rd{i}", "0", read))
@@ -493,23 +541,30 @@ def layer_testbench(
                 "active_slots": int(np.count_nonzero(inputs[:, i])),
             }
         )
-    elements.append(
-        VoltageSource(
-            "bias",
-            f"row{n_in}",
-            "0",
-            0.0,
-            wave=slot_pwl([True] * steps, slot, options.v_read_v, **read_slots),
+    if not stepped:
+        elements.append(
+            VoltageSource(
+                "bias",
+                f"row{n_in}",
+                "0",
+                0.0,
+                wave=slot_pwl([True] * steps, slot, options.v_read_v, **read_slots),
+            )
         )
-    )
     rows_info.append({"row": n_in, "node": f"row{n_in}", "source": "bias", "bias": True})
-    # crossbar tiles
+    # crossbar tiles (a subset of neurons: runs of consecutive chosen columns, split at tiles)
     tiles, t = [], options.tile
-    sense: dict[int, list[tuple[str, str]]] = {j: [] for j in range(n_out)}
-    n_pairs = 0
-    for r0 in range(0, n_in + 1, t):
-        for c0 in range(0, n_out, t):
-            rs, cs = slice(r0, min(r0 + t, n_in + 1)), slice(c0, min(c0 + t, n_out))
+    sense: dict[int, list[tuple[str, str]]] = {j: [] for j in chosen}
+    n_pairs = int(mask[chosen].sum())
+    runs: list[tuple[int, int]] = []
+    for j in chosen:
+        if runs and runs[-1][1] == j and (j % t) != 0:
+            runs[-1] = (runs[-1][0], j + 1)
+        else:
+            runs.append((j, j + 1))
+    for r0 in range(0, 0 if stepped else n_in + 1, t):
+        for c0, c1 in runs:
+            rs, cs = slice(r0, min(r0 + t, n_in + 1)), slice(c0, c1)
             sub = crossbar_tile(
                 mapping.g_pos_s[cs, rs],
                 mapping.g_neg_s[cs, rs],
@@ -529,7 +584,6 @@ def layer_testbench(
                 elements.append(VoltageSource(f"sn_{name}_{j}", f"{name}_n{j}", "0", 0.0))
                 sense[j].append((f"sp_{name}_{j}", f"sn_{name}_{j}"))
             pairs = int(mask[cs, rs].sum())
-            n_pairs += pairs
             tiles.append(
                 {
                     "instance": name,
@@ -543,28 +597,37 @@ def layer_testbench(
     ics: list[tuple[tuple[str, ...], float]] = []
     probes: list[Probe] = []
     column_net = {
-        j: sum((branch_current(p) - branch_current(n) for p, n in sense[j]), start=0) for j in range(n_out)
+        j: sum((branch_current(p) - branch_current(n) for p, n in sense[j]), start=0) for j in chosen
     }
-    if options.multiplexed:
+    if options.multiplexed and not stepped:
         # one write driver per array column, carrying in row r's write slots the crossbar current
         # of neuron (r, c); a select switch per cell (conductance G_on V(sel)/1 V + G_off, the
         # access transistor of a 1T cell) connects the shared column line to that neuron only
         for c in range(n_cols):
-            served = [(r, r * n_cols + c) for r in range(n_rows) if r * n_cols + c < n_out]
+            served = [(r, r * n_cols + c) for r in range(n_rows) if r * n_cols + c in column_net]
             if not served:
                 continue
             current = sum((node_voltage(f"sel_row{r}") * column_net[j] for r, j in served), start=0)
-            elements.append(BehavioralCurrent(f"wc{c}", "vdd_w", f"wcol{c}", gain * current))
-    for j in range(n_out):
+            elements += _bipolar(f"wc{c}", f"wcol{c}", gain * current)
+    for j in chosen:
         r, c = divmod(j, n_cols)
         win, spk = f"win{j}", f"spk{j}"
-        if options.multiplexed:
+        if stepped:
+            # the torch MAC's write current, in the neuron's own write slot (row r when row by row)
+            when = {"subslots": (r if options.multiplexed else 0,), "n_sub": n_sub}
+            pos, neg = np.maximum(drive[:, j], 0.0), np.maximum(-drive[:, j], 0.0)
+            wave = slot_pwl(pos, slot, i_unit, **when)
+            elements.append(CurrentSource(f"wr{j}", "vdd_w", win, 0.0, wave=wave))
+            if neg.any():
+                wave = slot_pwl(neg, slot, i_unit, **when)
+                elements.append(CurrentSource(f"wr{j}_n", win, "vss_w", 0.0, wave=wave))
+        elif options.multiplexed:
             g_switch = SELECT_G_OFF_S + SELECT_G_ON_S * node_voltage(f"sel_row{r}")
             elements.append(
                 BehavioralCurrent(f"sw{j}", f"wcol{c}", win, g_switch * node_voltage(f"wcol{c}", win))
             )
         else:
-            elements.append(BehavioralCurrent(f"wr{j}", "vdd_w", win, gain * column_net[j]))
+            elements += _bipolar(f"wr{j}", win, gain * column_net[j])
         conns = tuple(
             win if port == "win" else spk if port == "spike" else f"vfl_row{r}" if port == "vfl" else port
             for port in inst.conns
@@ -574,14 +637,15 @@ def layer_testbench(
             if path[0] == "cell":
                 ics.append(((f"n{j}", *path[1:]), v))
         probes.append(Probe(f"spike{j}", "v", (spk,), "V", f"comparator output of neuron {j}"))
-        probes += [
-            dataclasses.replace(
-                p, key=f"{p.key}{j}", path=(f"n{j}", *p.path[1:]), doc=f"{p.doc} (neuron {j})"
-            )
-            for p in template.probes
-            if p.path[0] == "cell" and p.kind == "v"
-        ]
-        probes.append(Probe(f"v_win{j}", "v", (win,), "V", f"write input node of neuron {j}"))
+        if traced is None or j in traced:
+            probes += [
+                dataclasses.replace(
+                    p, key=f"{p.key}{j}", path=(f"n{j}", *p.path[1:]), doc=f"{p.doc} (neuron {j})"
+                )
+                for p in template.probes
+                if p.path[0] == "cell" and p.kind == "v"
+            ]
+            probes.append(Probe(f"v_win{j}", "v", (win,), "V", f"write input node of neuron {j}"))
         neurons.append(
             {
                 "neuron": j,
@@ -590,15 +654,21 @@ def layer_testbench(
                 "instance": f"n{j}",
                 "spike_node": spk,
                 "input_node": win,
-                "write_driver": f"wc{c}" if options.multiplexed else f"wr{j}",
-                **({"select_switch": f"sw{j}"} if options.multiplexed else {}),
+                "write_driver": f"wc{c}" if options.multiplexed and not stepped else f"wr{j}",
+                **({"select_switch": f"sw{j}"} if options.multiplexed and not stepped else {}),
             }
         )
     if output_latch is not None:
+        if len(chosen) != n_out:
+            raise ModelParameterError("an output latch needs the whole layer (neurons=None)")
         elements += spike_latch(n_out, n_sub * slot.period_s, output_latch, cell.spike_level_v())
+    if row_probes and not stepped:
+        sources = [*(f"in{i}" for i in range(n_in)), "bias"]
+        probes += [Probe(f"i_{n}", "i", (n,), "A", f"row driver {n} current") for n in sources]
     supply_names = [name for _, name in template.supplies if not (field_row and name == "dd_fl")]
     supply_names += [f"dd_fl_row{r}" for r in range(n_rows)] if field_row else []
-    comp = {name: c for c, name in template.supplies}
+    supply_names.append("ss_w")
+    comp = {name: c for c, name in template.supplies} | {"ss_w": "write_driver"}
     supply_map = tuple((comp.get(n, "field_line"), n) for n in supply_names)
     probes += [Probe(f"i_{n}", "i", (n,), "A", f"supply {n} current") for n in supply_names]
     tb = Testbench(
@@ -609,7 +679,7 @@ def layer_testbench(
         initial_conditions=tuple(ics),
         options=template.options,
         supplies=supply_map,
-        printed=tuple(f"spike{j}" for j in range(min(n_out, 8))),
+        printed=tuple(f"spike{j}" for j in chosen[:8]),
     )
     return LayerCircuit(
         tb,

@@ -19,6 +19,7 @@ counts), so a designer sees the cost of a device choice before simulating.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import numpy as np
@@ -106,7 +107,7 @@ class LayerMapping:
     device: SynapseDevice
     errors: dict[str, float]
 
-    @property
+    @functools.cached_property
     def effective_weights(self) -> np.ndarray:
         """(G+ - G-) / s: the weights the circuit realises (bias in the last column)."""
         return (self.g_pos_s - self.g_neg_s) / self.g_per_weight_s

@@ -23,7 +23,13 @@ from spinspice.errors import ModelParameterError
 from spinspice.snn.arch import SpikingNet
 from spinspice.snn.neurons import DeviceNeuron
 
-__all__ = ["LAYER_SKEW_S", "NetworkCircuits", "network_circuits"]
+__all__ = [
+    "LAYER_SKEW_S",
+    "NetworkCircuits",
+    "check_circuit_network",
+    "expected_spikes",
+    "network_circuits",
+]
 
 #: in a whole-network netlist, layer k runs k * LAYER_SKEW_S behind layer 0: its spike latch
 #: (flip-flops + 10 ps DAC edges) has settled before the next layer's read pulses start
@@ -41,14 +47,15 @@ class NetworkCircuits:
     label: int | None
 
 
-def _expected(
+def expected_spikes(
     neuron: DeviceNeuron,
     inputs: np.ndarray,
     mapping: LayerMapping,
     options: CrossbarOptions,
     n_sub: int | None = None,
 ) -> np.ndarray:
-    """Spike steps the circuit should give: the torch neuron on the realised conductances.
+    """(steps, neurons) bool: the spike steps the circuit of a layer should give for
+    ``inputs`` -- the torch neuron on the realised conductances.
 
     Row by row, array row ``r`` is written in write slot ``r`` of the ``R`` of each network
     slot: its neurons idle ``r`` write slots first, then see slots of ``t_on`` + ``R P - t_on``.
@@ -87,6 +94,25 @@ def _expected(
     return out
 
 
+def check_circuit_network(net: SpikingNet) -> None:
+    """Refuse, with the way out, networks whose layers have no circuit here."""
+    for k, syn in enumerate(net.synapses):
+        if not isinstance(syn, torch.nn.Linear):
+            raise ModelParameterError(
+                f"layer {k} is convolutional: circuits are generated for fully connected layers only"
+            )
+        if not isinstance(net.neurons[k], DeviceNeuron):
+            raise ModelParameterError(
+                f"layer {k} has ideal-LIF neurons, which have no device circuit: train with a device "
+                "neuron (--neuron dw-lif) or swap them (import-snntorch --neuron)"
+            )
+        if net.neurons[k].stochastic:
+            raise ModelParameterError(
+                f"layer {k}: stochastic neurons ({net.neurons[k].model}) are not supported in network "
+                "circuits yet"
+            )
+
+
 def network_circuits(
     net: SpikingNet,
     image: np.ndarray,
@@ -108,21 +134,7 @@ def network_circuits(
     row: the largest array's rows), and every layer's expected spikes follow from the
     previous layer's *expected* spikes (what the circuit feeds it), not from torch's.
     """
-    for k, syn in enumerate(net.synapses):
-        if not isinstance(syn, torch.nn.Linear):
-            raise ModelParameterError(
-                f"layer {k} is convolutional: netlists are generated for fully connected layers only"
-            )
-        if not isinstance(net.neurons[k], DeviceNeuron):
-            raise ModelParameterError(
-                f"layer {k} has ideal-LIF neurons, which have no device circuit: train with a device "
-                "neuron (--neuron dw-lif) or swap them (import-snntorch --neuron)"
-            )
-        if net.neurons[k].stochastic:
-            raise ModelParameterError(
-                f"layer {k}: stochastic neurons ({net.neurons[k].model}) are not supported in network "
-                "netlists yet"
-            )
+    check_circuit_network(net)
     options = options or CrossbarOptions()
     x = torch.as_tensor(np.asarray(image, np.float32)[None, :])
     with torch.no_grad():
@@ -177,7 +189,7 @@ def network_circuits(
         )
         inputs.append(inp)
         torch_spikes.append(torch.cat(rec["spikes"][k]).numpy() > 0.5)
-        expected.append(_expected(neuron, inp, mapping, options, n_sub))
+        expected.append(expected_spikes(neuron, inp, mapping, options, n_sub))
         layers.append(circuit)
         mappings.append(mapping)
     assert len(torch_spikes[-1]) == steps

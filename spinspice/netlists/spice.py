@@ -8,6 +8,7 @@ it lacks raises ``NotImplementedError`` naming the feature.
 
 from __future__ import annotations
 
+import functools
 import io
 import textwrap
 from collections.abc import Iterable
@@ -193,6 +194,12 @@ class NgspiceDialect:
         return lines
 
     def subckt(self, sc: Subckt) -> list[str]:
+        # a network's runs share their cell subcircuits: print each (sympy B-sources) once
+        if len(sc.elements) > 500:  # crossbar tiles: big, and rarely repeated
+            return self._subckt(sc)
+        return list(_subckt_lines(type(self), sc))
+
+    def _subckt(self, sc: Subckt) -> list[str]:
         lines = comment_lines(sc.doc) if sc.doc else []
         ports = " ".join(_node(p) for p in sc.ports)
         header = f".subckt {sanitize_identifier(sc.name, what='subcircuit')} {ports}".rstrip()
@@ -217,6 +224,11 @@ class NgspiceDialect:
         if a.uic:
             text += " uic"
         return text
+
+
+@functools.lru_cache(maxsize=64)
+def _subckt_lines(dialect: type[NgspiceDialect], sc: Subckt) -> tuple[str, ...]:
+    return tuple(dialect()._subckt(sc))
 
 
 def get_vector_name(probe: Probe, top: Subckt) -> str:

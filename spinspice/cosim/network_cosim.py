@@ -1,0 +1,385 @@
+"""Co-simulation of a trained network through its transient circuits (SPEC 4).
+
+For each test image the network runs once in torch (the reference, with
+seeded input spikes); then layer by layer the circuit runs in ngspice and
+*its* spikes become the next layer's inputs:
+
+- ``stepped`` (mode 1, exact for ideal wires): torch computes every column's
+  Norton equivalent per write slot -- the current ``I_j(t) = sum_i G_ij
+  V_i(t)`` into the virtual-ground column (its conductance ``G_j = sum_i
+  G_ij`` only loads the row drivers: it sets the crossbar's read energy,
+  computed here from the conductances) -- and the write driver's copy of it
+  is a PWL current source into each neuron cell.  No crossbar in the netlist.
+- ``full`` (mode 2): the crossbar of the netlist issue, every synapse a
+  resistor, ideal wires; the golden reference for mode 1.
+- ``parasitic`` (mode 3): the same with wire R (and C) per segment.
+
+Neurons of a layer are independent once their inputs are known (ideal wires:
+virtual-ground columns and ideal row drivers), so each ngspice run holds a
+group of ``group`` neurons; with wire parasitics the rows couple the columns,
+and the whole layer is one run.  A task is a pure function of the checkpoint,
+the settings and the sample index, so results do not depend on which process
+ran it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from spinspice.circuits.core import VoltageSource
+from spinspice.circuits.network import CrossbarOptions, LayerCircuit, layer_testbench
+from spinspice.circuits.synapses import LayerMapping, get_synapse_device, map_layer
+from spinspice.cosim.agreement import layer_agreement
+from spinspice.cosim.energy import delivered_energy_j, source_voltage_v
+from spinspice.cosim.netgen import check_circuit_network, expected_spikes
+from spinspice.cosim.simulate import simulate
+from spinspice.cosim.spikes import crossings
+from spinspice.errors import ModelParameterError
+from spinspice.models.waveforms import PulseTrain
+from spinspice.snn.arch import SpikingNet
+from spinspice.snn.neurons import DeviceNeuron
+
+__all__ = [
+    "MODES",
+    "CosimSettings",
+    "PreparedNetwork",
+    "crossbar_read_energy_j",
+    "prepare",
+    "run_cosim",
+    "sample_ids",
+    "simulate_sample",
+]
+
+MODES = ("stepped", "full", "parasitic")
+
+#: energy components of a layer (supplies of the cells plus the crossbar read)
+CROSSBAR = "crossbar_read"
+
+
+@dataclasses.dataclass(frozen=True)
+class CosimSettings:
+    """How the circuit is built and run (everything but the network and the samples)."""
+
+    mode: str = "stepped"
+    synapse: str = "ideal"
+    levels: int | None = None
+    variability: float = 0.0
+    clip_percentile: float = 100.0
+    options: CrossbarOptions = dataclasses.field(default_factory=CrossbarOptions)
+    group: int = 1  # neurons per ngspice run (ideal wires); measured fastest on 2 cores
+    backend: str = "batch"
+    traced: tuple[tuple[int, int], ...] = ()  # (layer, neuron) whose traces are kept
+    seed: int = 0
+    timeout_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ModelParameterError(f"mode {self.mode!r}: choose one of {', '.join(MODES)}")
+        wires = self.options.r_wire_ohm > 0
+        if self.mode == "parasitic" and not wires:
+            raise ModelParameterError("parasitic mode needs wire resistance: give --r-wire (and --c-wire)")
+        if self.mode != "parasitic" and wires:
+            raise ModelParameterError(
+                f"{self.mode} mode has ideal wires: use --mode parasitic for --r-wire/--c-wire"
+            )
+        if self.group < 1:
+            raise ModelParameterError("group (neurons per ngspice run) must be >= 1")
+
+    def to_json(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "options": dataclasses.asdict(self.options)}
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedNetwork:
+    """A checkpoint's network with its layers mapped to conductances."""
+
+    net: SpikingNet
+    mappings: tuple[LayerMapping, ...]
+    settings: CosimSettings
+
+    @property
+    def neurons(self) -> tuple[DeviceNeuron, ...]:
+        return tuple(self.net.neurons)  # type: ignore[arg-type]
+
+
+def prepare(net: SpikingNet, settings: CosimSettings) -> PreparedNetwork:
+    """Check that every layer has a circuit and map its weights (seeded as ``spinspice netlist``)."""
+    check_circuit_network(net)
+    device = get_synapse_device(settings.synapse, settings.levels)
+    mappings = tuple(
+        map_layer(
+            syn.weight.detach().double().numpy(),
+            syn.bias.detach().double().numpy(),
+            device,
+            clip_percentile=settings.clip_percentile,
+            variability=settings.variability,
+            seed=settings.seed + k,
+        )
+        for k, syn in enumerate(net.synapses)
+    )
+    return PreparedNetwork(net, mappings, settings)
+
+
+def crossbar_read_energy_j(
+    mapping: LayerMapping, inputs: np.ndarray, slot: PulseTrain, options: CrossbarOptions
+) -> float:
+    """Energy the row drivers deliver to an ideal-wire crossbar: every read pulse of row ``i``
+    at ``V = a V_read`` dissipates ``V^2 sum_j (G+_ij + G-_ij)`` over the pulse's
+    ``integral of shape^2`` (plateau + 2/3 of both edges: :func:`slot_pwl`), once per read
+    pulse (row by row: once per array row)."""
+    g_row = (mapping.g_pos_s + mapping.g_neg_s).sum(axis=0)  # (in + 1,)
+    levels = np.concatenate([np.asarray(inputs, float), np.ones((len(inputs), 1))], axis=1)
+    shape_sq = slot.plateau_s + 2.0 * slot.t_edge_s / 3.0
+    reads = options.array_shape(mapping.g_pos_s.shape[0])[0] if options.multiplexed else 1
+    return float(((levels * options.v_read_v) ** 2 @ g_row).sum() * shape_sq * reads)
+
+
+def _groups(n: int, size: int) -> list[list[int]]:
+    return [list(range(s, min(s + size, n))) for s in range(0, n, size)]
+
+
+def _energies(lc: LayerCircuit, wf: Any) -> dict[str, float]:
+    """Energy delivered by every supply of a layer run, by component, and by its row drivers."""
+    tb = lc.testbench
+    sources = {e.name: e for e in tb.elements if isinstance(e, VoltageSource)}
+    out: dict[str, float] = {}
+    for component, name in tb.supplies:
+        e = delivered_energy_j(wf.time_s, source_voltage_v(sources[name], wf.time_s), wf[f"i_{name}"])
+        out[component] = out.get(component, 0.0) + e
+    measured = {p.key for p in tb.probes if p.kind == "i"}
+    rows = [r["source"] for r in lc.rows if f"i_{r['source']}" in measured]
+    if rows:
+        out[CROSSBAR] = sum(
+            delivered_energy_j(wf.time_s, source_voltage_v(sources[r], wf.time_s), wf[f"i_{r}"]) for r in rows
+        )
+    return out
+
+
+def simulate_sample(
+    prepared: PreparedNetwork,
+    image: np.ndarray,
+    *,
+    index: int,
+    label: int | None = None,
+    workdir: str | Path | None = None,
+    on_run: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Run test image ``index`` through torch and through the circuit, layer by layer.
+
+    Returns a JSON-able result: per layer the circuit's and torch's spike steps, the
+    expectation of the device model on the circuit's own inputs, energies by component,
+    run counts and times; the sample's classes, latency figures and traces of the
+    neurons in ``settings.traced``.  ``workdir`` keeps each run's netlist (named in a
+    simulation error)."""
+    st = prepared.settings
+    net = prepared.net
+    x = torch.as_tensor(np.asarray(image, np.float32)[None, :])
+    with torch.no_grad():
+        counts, rec = net(x, generator=torch.Generator().manual_seed(st.seed + index), record=True)
+    steps = net.config.steps
+    layers_out: list[dict[str, Any]] = []
+    traces: dict[str, dict[str, Any]] = {}
+    inputs = torch.cat(rec["encoded"]).numpy().astype(float)
+    first_input = np.flatnonzero(inputs.any(axis=1))
+    t_spikes_last: list[np.ndarray] = []
+    slot_last = 0.0
+    for k, neuron in enumerate(prepared.neurons):
+        mapping = prepared.mappings[k]
+        syn = net.synapses[k]
+        mask = syn.weight.detach().numpy() != 0
+        n_out = mapping.g_pos_s.shape[0]
+        torch_steps = torch.cat(rec["spikes"][k]).numpy() > 0.5
+        model_steps = expected_spikes(neuron, inputs, mapping, st.options)
+        traced = {j for (lk, j) in st.traced if lk == k}
+        groups = [list(range(n_out))] if st.mode == "parasitic" else _groups(n_out, st.group)
+        spike_times: list[np.ndarray] = [np.zeros(0)] * n_out
+        energy: dict[str, float] = {}
+        t0 = time.perf_counter()
+        points = 0
+        lc = None
+        for grp in groups:
+            lc = layer_testbench(
+                neuron.cell.network_cell(),
+                neuron.slot,
+                neuron.u_unit,
+                mapping,
+                inputs,
+                st.options,
+                weight_mask=mask,
+                title=f"cosim sample {index} layer {k} neurons {grp[0]}..{grp[-1]} ({st.mode})",
+                neurons=grp,
+                stepped=st.mode == "stepped",
+                traced=traced,
+                row_probes=st.mode != "stepped",
+            )
+            path = Path(workdir) / f"s{index}_l{k}_n{grp[0]}.cir" if workdir is not None else None
+            wf = simulate(lc.testbench, st.backend, netlist_path=path, timeout_s=st.timeout_s)
+            points += len(wf.time_s)
+            level = lc.cell.spike_level_v()
+            for j in grp:
+                spike_times[j] = crossings(wf.time_s, wf[f"spike{j}"], level)
+            for comp, e in _energies(lc, wf).items():
+                energy[comp] = energy.get(comp, 0.0) + e
+            for j in sorted(traced & set(grp)):
+                keys = [p.key for p in lc.testbench.probes if p.key.endswith(str(j)) and p.kind == "v"]
+                traces[f"l{k}n{j}"] = {
+                    "layer": k,
+                    "neuron": j,
+                    "time_s": wf.time_s,
+                    **{key[: -len(str(j))]: wf[key] for key in keys},
+                    "thresholds_v": list(lc.cell.thresholds_v()),
+                }
+            if on_run is not None:
+                on_run()
+        assert lc is not None
+        if st.mode == "stepped":
+            energy[CROSSBAR] = crossbar_read_energy_j(mapping, inputs, neuron.slot, st.options)
+        slot_s = lc.slot_s
+        circuit = np.zeros((steps, n_out), dtype=bool)
+        circuit_steps: list[list[int]] = []
+        for j, times in enumerate(spike_times):
+            s = np.floor(times / slot_s).astype(int)
+            s = s[(s >= 0) & (s < steps)]
+            circuit[s, j] = True
+            circuit_steps.append(sorted(set(s.tolist())))
+        torch_lists = [np.flatnonzero(torch_steps[:, j]).tolist() for j in range(n_out)]
+        model_lists = [np.flatnonzero(model_steps[:, j]).tolist() for j in range(n_out)]
+        layers_out.append(
+            {
+                "index": k,
+                "n_neurons": n_out,
+                "n_inputs": mapping.g_pos_s.shape[1] - 1,
+                "n_runs": len(groups),
+                "time_points": points,
+                "wall_s": time.perf_counter() - t0,
+                "slot_s": slot_s,
+                "write_slot_s": lc.write_slot_s,
+                "circuit_steps": circuit_steps,
+                "circuit_times_s": [t.tolist() for t in spike_times],
+                "torch_steps": torch_lists,
+                "model_steps": model_lists,
+                "energy_j": energy,
+                "vs_torch": layer_agreement(circuit_steps, torch_lists),
+                "vs_model": layer_agreement(circuit_steps, model_lists),
+                "cell_sizing": lc.sizing,
+            }
+        )
+        # the next layer reads this layer's circuit spikes one step later
+        inputs = np.concatenate([np.zeros((1, n_out)), circuit[:-1]], axis=0).astype(float)
+        t_spikes_last, slot_last = spike_times, slot_s
+    circuit_counts = np.array([len(t) for t in t_spikes_last])
+    torch_counts = counts[0].numpy()
+    circuit_class = int(np.argmax(circuit_counts))  # the torch rule: first of the largest counts
+    t_first_in = float(first_input[0] * slot_last) if len(first_input) else 0.0
+    all_out = np.concatenate([t for t in t_spikes_last if len(t)]) if circuit_counts.sum() else np.zeros(0)
+    first_out = float(all_out.min()) if len(all_out) else None
+    win = t_spikes_last[circuit_class]
+    decision = float(win.min()) if len(win) else steps * slot_last
+    return {
+        "index": index,
+        "label": label,
+        "steps": steps,
+        "torch_class": int(torch_counts.argmax()),
+        "circuit_class": circuit_class,
+        "torch_counts": torch_counts.astype(int).tolist(),
+        "circuit_counts": circuit_counts.astype(int).tolist(),
+        "output_spiked": bool(circuit_counts.sum()),
+        "latency": {
+            "first_input_s": t_first_in,
+            "first_output_spike_s": None if first_out is None else first_out - t_first_in,
+            "decision_s": decision - t_first_in,
+            "decided_by_spike": bool(len(win)),
+        },
+        "energy_j": {
+            comp: sum(layer["energy_j"].get(comp, 0.0) for layer in layers_out)
+            for comp in sorted({c for layer in layers_out for c in layer["energy_j"]})
+        },
+        "circuit_spikes": int(sum(sum(len(s) for s in layer["circuit_steps"]) for layer in layers_out)),
+        "layers": layers_out,
+        "traces": traces,
+    }
+
+
+def sample_ids(n_test: int, samples: int | Sequence[int]) -> list[int]:
+    """The test images to run: the first ``samples`` or the given indices."""
+    ids = list(range(samples)) if isinstance(samples, int) else [int(i) for i in samples]
+    bad = [i for i in ids if not 0 <= i < n_test]
+    if not ids or bad:
+        raise ModelParameterError(f"samples {bad or ids}: the test split has {n_test} images")
+    return ids
+
+
+# -- running many samples ----------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(checkpoint: str, dataset: str, settings: CosimSettings, workdir: str | None) -> None:
+    from spinspice.snn.checkpoint import load_checkpoint
+    from spinspice.snn.data import load_dataset
+
+    torch.set_num_threads(1)
+    ck = load_checkpoint(checkpoint)
+    _WORKER.update(prepared=prepare(ck.net, settings), data=load_dataset(dataset), workdir=workdir)
+
+
+def _worker_run(index: int) -> dict[str, Any]:
+    data = _WORKER["data"]
+    return simulate_sample(
+        _WORKER["prepared"],
+        data.x_test[index],
+        index=index,
+        label=int(data.y_test[index]),
+        workdir=_WORKER["workdir"],
+    )
+
+
+def run_cosim(
+    checkpoint: str | Path,
+    dataset: str,
+    ids: Sequence[int],
+    settings: CosimSettings,
+    *,
+    workers: int = 1,
+    workdir: str | Path | None = None,
+    on_sample: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Co-simulate test images ``ids``: in this process (``workers = 1``) or on a pool of
+    ``workers`` processes (spawned: each loads the checkpoint once and runs whole samples).
+    Results come back in the order of ``ids`` and do not depend on ``workers``."""
+    if workers < 1:
+        raise ModelParameterError("workers must be >= 1")
+    wd = None if workdir is None else str(workdir)
+    if workers == 1:
+        _worker_init(str(checkpoint), dataset, settings, wd)
+        try:
+            out = []
+            for i in ids:
+                out.append(_worker_run(i))
+                if on_sample is not None:
+                    on_sample(out[-1])
+            return out
+        finally:
+            _WORKER.clear()
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    with cf.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=mp.get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(str(checkpoint), dataset, settings, wd),
+    ) as pool:
+        futures = {pool.submit(_worker_run, i): i for i in ids}
+        done: dict[int, dict[str, Any]] = {}
+        for fut in cf.as_completed(futures):
+            done[futures[fut]] = fut.result()
+            if on_sample is not None:
+                on_sample(done[futures[fut]])
+    return [done[i] for i in ids]

@@ -1,0 +1,433 @@
+"""Report of a network co-simulation: ``report.json`` (schema ``spinspice.cosim``),
+``report.md`` and the figures (SPEC 5; fields in docs/reports.md).
+
+Every figure here is computed from the simulation results: spike agreement from
+the circuit's comparator crossings against torch's spike steps, energies from
+the supplies' simulated currents (the ideal-wire crossbar's read energy from
+its conductances and read pulses in stepped mode), latencies from the spike
+times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spinspice.cosim.agreement import merge_agreements
+from spinspice.io import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    pyplot,
+    report_header,
+    save_figure,
+)
+
+__all__ = ["COSIM_SCHEMA", "format_cosim_markdown", "summarize_cosim", "write_cosim_outputs"]
+
+COSIM_SCHEMA = "spinspice.cosim"
+
+#: display order of energy components
+COMPONENTS = (
+    "write_driver",
+    "reset_driver",
+    "comparator",
+    "read_divider",
+    "read_bias",
+    "field_line",
+    "crossbar_read",
+)
+
+
+def _stats(values: Sequence[float]) -> dict[str, float | None]:
+    v = np.asarray([x for x in values if x is not None], float)
+    if not len(v):
+        return {"mean": None, "median": None, "p90": None, "min": None, "max": None, "n": 0}
+    return {
+        "mean": float(v.mean()),
+        "median": float(np.median(v)),
+        "p90": float(np.percentile(v, 90)),
+        "min": float(v.min()),
+        "max": float(v.max()),
+        "n": len(v),
+    }
+
+
+def _ordered(components: Sequence[str]) -> list[str]:
+    return [c for c in COMPONENTS if c in components] + sorted(c for c in components if c not in COMPONENTS)
+
+
+def summarize_cosim(results: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
+    """The report of a co-simulation from the per-sample results of
+    :func:`~spinspice.cosim.network_cosim.simulate_sample`."""
+    n = len(results)
+    n_layers = len(results[0]["layers"])
+    per_layer = [merge_agreements([r["layers"][k]["vs_torch"] for r in results]) for k in range(n_layers)]
+    per_layer_model = [
+        merge_agreements([r["layers"][k]["vs_model"] for r in results]) for k in range(n_layers)
+    ]
+    overall = merge_agreements(per_layer)
+    labelled = [r for r in results if r["label"] is not None]
+    components = _ordered(sorted({c for r in results for c in r["energy_j"]}))
+    energy_total = {c: sum(r["energy_j"].get(c, 0.0) for r in results) for c in components}
+    total = sum(energy_total.values())
+    spikes = sum(r["circuit_spikes"] for r in results)
+    neurons = sum(r["layers"][k]["n_neurons"] for k in range(n_layers) for r in results[:1])
+    decision = [r["latency"]["decision_s"] for r in results]
+    first_out = [r["latency"]["first_output_spike_s"] for r in results]
+    layer_energy = [
+        {
+            "layer": k,
+            "per_component_j": {
+                c: sum(r["layers"][k]["energy_j"].get(c, 0.0) for r in results) / n for c in components
+            },
+            "circuit_spikes_per_inference": sum(r["layers"][k]["vs_torch"]["circuit_spikes"] for r in results)
+            / n,
+        }
+        for k in range(n_layers)
+    ]
+    for e in layer_energy:
+        e["total_j"] = sum(e["per_component_j"].values())
+    report = {
+        **report_header(COSIM_SCHEMA),
+        **meta,
+        "n_samples": n,
+        "spike_agreement": overall["spike_agreement"],
+        "hidden_spike_agreement": (
+            merge_agreements(per_layer[:-1])["spike_agreement"] if n_layers > 1 else None
+        ),
+        "output_spike_agreement": per_layer[-1]["spike_agreement"],
+        "exact_spike_agreement": overall["exact_agreement"],
+        "model_spike_agreement": merge_agreements(per_layer_model)["spike_agreement"],
+        "class_agreement": sum(r["circuit_class"] == r["torch_class"] for r in results) / n,
+        "torch_accuracy": (
+            sum(r["torch_class"] == r["label"] for r in labelled) / len(labelled) if labelled else None
+        ),
+        "circuit_accuracy": (
+            sum(r["circuit_class"] == r["label"] for r in labelled) / len(labelled) if labelled else None
+        ),
+        "energy_per_inference_j": total / n,
+        "energy_per_spike_j": total / spikes if spikes else None,
+        "energy_per_neuron_j": total / n / neurons if neurons else None,
+        "mean_latency_s": float(np.mean(decision)),
+        "mean_first_spike_latency_s": _stats(first_out)["mean"],
+        "samples_without_output_spikes": sum(not r["output_spiked"] for r in results),
+        "circuit_spikes_per_inference": spikes / n,
+        "agreement": {
+            "tolerance_steps": 1,
+            "overall": overall,
+            "per_layer": per_layer,
+            "vs_model_per_layer": per_layer_model,
+        },
+        "energy": {
+            "per_inference_by_component_j": {c: v / n for c, v in energy_total.items()},
+            "per_spike_by_component_j": {c: v / spikes for c, v in energy_total.items()} if spikes else None,
+            "per_layer": layer_energy,
+        },
+        "latency": {
+            "decision_s": _stats(decision),
+            "first_output_spike_s": _stats(first_out),
+            "decided_by_spike": sum(r["latency"]["decided_by_spike"] for r in results),
+        },
+        "runtime": {
+            "ngspice_runs": sum(layer["n_runs"] for r in results for layer in r["layers"]),
+            "time_points": sum(layer["time_points"] for r in results for layer in r["layers"]),
+            "layer_wall_s": sum(layer["wall_s"] for r in results for layer in r["layers"]),
+        },
+        "samples": [
+            {
+                key: r[key]
+                for key in (
+                    "index",
+                    "label",
+                    "torch_class",
+                    "circuit_class",
+                    "torch_counts",
+                    "circuit_counts",
+                    "latency",
+                    "energy_j",
+                    "circuit_spikes",
+                )
+            }
+            | {
+                "layers": [
+                    {
+                        "spike_agreement": layer["vs_torch"]["spike_agreement"],
+                        "circuit_spikes": layer["vs_torch"]["circuit_spikes"],
+                        "torch_spikes": layer["vs_torch"]["reference_spikes"],
+                        "circuit_steps": layer["circuit_steps"],
+                        "torch_steps": layer["torch_steps"],
+                    }
+                    for layer in r["layers"]
+                ]
+            }
+            for r in results
+        ],
+    }
+    return report
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f} %"
+
+
+def _eng(x: float | None, unit: str) -> str:
+    if x is None:
+        return "n/a"
+    for scale, prefix in ((1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "u"), (1e-3, "m"), (1.0, "")):
+        if abs(x) < scale * 1000:
+            return f"{x / scale:.4g} {prefix}{unit}"
+    return f"{x:.4g} {unit}"
+
+
+def format_cosim_markdown(r: dict[str, Any]) -> str:
+    """``report.md``: readable on its own."""
+    st = r["settings"]
+    lines = [
+        f"# Co-simulation of `{r['checkpoint']}` ({st['mode']} mode)",
+        "",
+        f"{r['n_samples']} test images of `{r['dataset']}`; network `{r['network']['arch']}` with "
+        f"{r['network']['neuron']} neurons, {r['network']['steps']} steps of "
+        f"{_eng(r['network']['slot_s'], 's')}; "
+        f"synapses `{st['synapse']}`, schedule `{st['options']['schedule']}`, backend `{st['backend']}`, "
+        f"seed {r['seed']}. Circuit spikes are compared with the trained torch network's spikes "
+        "per neuron and time step (matched one to one within +-1 step).",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| torch accuracy | {_pct(r['torch_accuracy'])} |",
+        f"| circuit accuracy | {_pct(r['circuit_accuracy'])} |",
+        f"| class agreement (circuit = torch) | {_pct(r['class_agreement'])} |",
+        f"| spike agreement, all layers (+-1 step) | {_pct(r['spike_agreement'])} |",
+        f"| spike agreement, hidden layers | {_pct(r['hidden_spike_agreement'])} |",
+        f"| spike agreement, output layer | {_pct(r['output_spike_agreement'])} |",
+        f"| exact (same step) agreement | {_pct(r['exact_spike_agreement'])} |",
+        "| agreement with the device model on the circuit's own inputs | "
+        f"{_pct(r['model_spike_agreement'])} |",
+        f"| mean decision latency | {_eng(r['mean_latency_s'], 's')} |",
+        f"| mean first output spike latency | {_eng(r['mean_first_spike_latency_s'], 's')} |",
+        f"| energy per inference | {_eng(r['energy_per_inference_j'], 'J')} |",
+        f"| energy per spike | {_eng(r['energy_per_spike_j'], 'J')} |",
+        f"| energy per neuron and inference | {_eng(r['energy_per_neuron_j'], 'J')} |",
+        f"| circuit spikes per inference | {r['circuit_spikes_per_inference']:.1f} |",
+        f"| images without output spikes | {r['samples_without_output_spikes']} |",
+        "",
+        "Latency counts from the first input pulse; the decision is the first spike of the "
+        "winning class (most output spikes, lowest index on ties, as torch decides), or the end "
+        "of the window when no output neuron spikes.",
+        "",
+        "## Agreement per layer",
+        "",
+        "| layer | neurons | circuit spikes | torch spikes | matched +-1 | agreement | exact | "
+        "neurons with other count | first-spike error (steps) | vs device model |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for k, (a, m) in enumerate(
+        zip(r["agreement"]["per_layer"], r["agreement"]["vs_model_per_layer"], strict=True)
+    ):
+        lines.append(
+            f"| {k} | {a['n_neurons'] // r['n_samples']} | {a['circuit_spikes']} | {a['reference_spikes']} | "
+            f"{a['matched']} | {_pct(a['spike_agreement'])} | {_pct(a['exact_agreement'])} | "
+            f"{a['neurons_count_differs']} | {a['first_spike_error_steps']:.2f} | "
+            f"{_pct(m['spike_agreement'])} |"
+        )
+    lines += [
+        "",
+        "## Energy per inference",
+        "",
+        "| component | per inference | per spike | share |",
+        "|---|---|---|---|",
+    ]
+    total = r["energy_per_inference_j"]
+    per_spike = r["energy"]["per_spike_by_component_j"] or {}
+    for c, e in r["energy"]["per_inference_by_component_j"].items():
+        share = e / total if total else 0.0
+        lines.append(f"| {c} | {_eng(e, 'J')} | {_eng(per_spike.get(c), 'J')} | {100 * share:.1f} % |")
+    lines += ["", "| layer | energy per inference | circuit spikes per inference |", "|---|---|---|"]
+    for e in r["energy"]["per_layer"]:
+        lines.append(
+            f"| {e['layer']} | {_eng(e['total_j'], 'J')} | {e['circuit_spikes_per_inference']:.1f} |"
+        )
+    if r.get("schedules"):
+        lines += [
+            "",
+            "## Field-line schedules",
+            "",
+            "| schedule | write drivers | step | energy per inference | energy per spike | mean latency | "
+            "spike agreement | class agreement |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for s in r["schedules"]:
+            lines.append(
+                f"| {s['schedule']} | {s['write_drivers']} | {_eng(s['step_s'], 's')} | "
+                f"{_eng(s['energy_per_inference_j'], 'J')} | {_eng(s['energy_per_spike_j'], 'J')} | "
+                f"{_eng(s['mean_latency_s'], 's')} | {_pct(s['spike_agreement'])} | "
+                f"{_pct(s['class_agreement'])} |"
+            )
+        lines += [
+            "",
+            "Row by row, one write driver per array column serves its rows in turn: fewer drivers, "
+            "a network step of R write slots (longer latency), neurons leaking R times longer between "
+            "writes (so spikes can differ from the network trained with the short step), and the "
+            "crossbar read once per row.",
+        ]
+    lines += [
+        "",
+        "## Samples",
+        "",
+        "| image | label | torch | circuit | output spikes torch / circuit | decision latency | energy |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for s in r["samples"]:
+        lines.append(
+            f"| {s['index']} | {s['label']} | {s['torch_class']} | {s['circuit_class']} | "
+            f"{sum(s['torch_counts'])} / {sum(s['circuit_counts'])} | "
+            f"{_eng(s['latency']['decision_s'], 's')} | "
+            f"{_eng(sum(s['energy_j'].values()), 'J')} |"
+        )
+    rt = r["runtime"]
+    lines += [
+        "",
+        f"Run time: {r['wall_s']:.1f} s wall on {r['workers']} worker(s); {rt['ngspice_runs']} ngspice runs, "
+        f"{rt['time_points']} time points.",
+        "",
+        "Figures: `raster.png` (circuit vs torch spikes, first image), `traces.png` (device state and "
+        "read-out with thresholds), `energy.png`, `latency.png`, `agreement.png`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _plot_raster(result: dict[str, Any], path: Path) -> None:
+    plt = pyplot()
+    layers = result["layers"]
+    fig, axes = plt.subplots(len(layers), 1, figsize=(9, 2.2 + 2.6 * len(layers)), squeeze=False)
+    for ax, layer in zip(axes[:, 0], layers, strict=True):
+        for j, (c, t) in enumerate(zip(layer["circuit_steps"], layer["torch_steps"], strict=True)):
+            ax.scatter(t, [j] * len(t), s=28, facecolors="none", edgecolors="tab:blue", lw=0.8)
+            ax.scatter(c, [j] * len(c), s=10, marker="x", color="tab:red", lw=0.8)
+        ax.set_ylabel(f"layer {layer['index']} neuron")
+        ax.set_xlim(-0.5, result["steps"] - 0.5)
+        ax.set_ylim(-0.5, len(layer["circuit_steps"]) - 0.5)
+    axes[-1, 0].set_xlabel("time step")
+    axes[0, 0].scatter([], [], s=28, facecolors="none", edgecolors="tab:blue", label="torch")
+    axes[0, 0].scatter([], [], s=10, marker="x", color="tab:red", label="circuit")
+    axes[0, 0].legend(loc="upper right", fontsize=8)
+    axes[0, 0].set_title(
+        f"image {result['index']} (label {result['label']}): torch class {result['torch_class']}, "
+        f"circuit class {result['circuit_class']}"
+    )
+    save_figure(fig, path)
+
+
+def _plot_traces(traces: dict[str, dict[str, Any]], path: Path) -> None:
+    plt = pyplot()
+    fig, axes = plt.subplots(len(traces), 2, figsize=(11, 2.4 * len(traces) + 0.8), squeeze=False)
+    for row, (key, tr) in enumerate(sorted(traces.items())):
+        t = np.asarray(tr["time_s"]) * 1e9
+        ax = axes[row, 0]
+        state = "m" if "m" in tr else next((k for k in tr if k not in ("time_s", "layer", "neuron")), None)
+        if state is not None:
+            ax.plot(t, tr[state], lw=0.9)
+        ax.set_ylabel(f"L{tr['layer']} n{tr['neuron']}: {state}")
+        ax = axes[row, 1]
+        if "v_out" in tr:
+            ax.plot(t, np.asarray(tr["v_out"]) * 1e3, lw=0.9, label="read-out")
+            hi, lo = tr["thresholds_v"]
+            ax.axhline(hi * 1e3, color="tab:red", ls=":", lw=1, label="V_hi")
+            ax.axhline(lo * 1e3, color="tab:green", ls=":", lw=1, label="V_lo")
+            ax.set_ylabel("read-out (mV)")
+            ax.legend(loc="upper right", fontsize=7)
+        del key
+    for ax in axes[-1]:
+        ax.set_xlabel("time (ns)")
+    axes[0, 0].set_title("device state")
+    axes[0, 1].set_title("read-out and comparator thresholds")
+    save_figure(fig, path)
+
+
+def _plot_energy(report: dict[str, Any], path: Path) -> None:
+    plt = pyplot()
+    parts = report["energy"]["per_inference_by_component_j"]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    names = list(parts)
+    vals = [parts[c] * 1e12 for c in names]
+    ax.bar(names, vals, color="tab:blue")
+    ax.set_ylabel("energy per inference (pJ)")
+    ax.set_title(
+        f"energy per inference {report['energy_per_inference_j'] * 1e12:.4g} pJ, "
+        + (f"per spike {report['energy_per_spike_j'] * 1e12:.4g} pJ" if report["energy_per_spike_j"] else "")
+    )
+    ax.tick_params(axis="x", labelrotation=20)
+    save_figure(fig, path)
+
+
+def _plot_latency(results: Sequence[dict[str, Any]], path: Path) -> None:
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4))
+    dec = [r["latency"]["decision_s"] * 1e9 for r in results]
+    first = [
+        r["latency"]["first_output_spike_s"] * 1e9 for r in results if r["latency"]["first_output_spike_s"]
+    ]
+    bins = np.histogram_bin_edges(dec + first, bins=min(20, max(5, len(dec))))
+    ax.hist(dec, bins=bins, alpha=0.7, label="decision")
+    if first:
+        ax.hist(first, bins=bins, alpha=0.7, label="first output spike")
+    ax.set_xlabel("latency from the first input pulse (ns)")
+    ax.set_ylabel("images")
+    ax.legend(fontsize=8)
+    save_figure(fig, path)
+
+
+def _plot_agreement(report: dict[str, Any], path: Path) -> None:
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    k = np.arange(len(report["agreement"]["per_layer"]))
+    w = 0.27
+    ag = report["agreement"]
+    ax.bar(k - w, [a["spike_agreement"] * 100 for a in ag["per_layer"]], w, label="vs torch, +-1 step")
+    ax.bar(k, [a["exact_agreement"] * 100 for a in ag["per_layer"]], w, label="vs torch, same step")
+    ax.bar(k + w, [a["spike_agreement"] * 100 for a in ag["vs_model_per_layer"]], w, label="vs device model")
+    ax.set_xticks(k, [f"layer {i}" for i in k])
+    ax.set_ylabel("spikes matched (%)")
+    ax.set_ylim(0, 105)
+    ax.legend(fontsize=8, loc="lower right")
+    save_figure(fig, path)
+
+
+def write_cosim_outputs(
+    report: dict[str, Any], results: Sequence[dict[str, Any]], out_dir: Path, *, plot: bool = True
+) -> dict[str, Any]:
+    """Write report.json, report.md, traces.npz and the figures into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = ["report.json", "report.md"]
+    traces = {k: v for r in results for k, v in r["traces"].items() if r is results[0]}
+    if traces:
+        import io
+
+        buf = io.BytesIO()
+        arrays = {
+            f"{key}.{name}": np.asarray(v)
+            for key, tr in traces.items()
+            for name, v in tr.items()
+            if name not in ("layer", "neuron")
+        }
+        np.savez_compressed(buf, **arrays)
+        atomic_write_bytes(out_dir / "traces.npz", buf.getvalue())
+        files.append("traces.npz")
+    if plot:
+        _plot_raster(results[0], out_dir / "raster.png")
+        _plot_energy(report, out_dir / "energy.png")
+        _plot_latency(results, out_dir / "latency.png")
+        _plot_agreement(report, out_dir / "agreement.png")
+        files += ["raster.png", "energy.png", "latency.png", "agreement.png"]
+        if traces:
+            _plot_traces(traces, out_dir / "traces.png")
+            files.append("traces.png")
+    report["files"] = sorted(files)
+    atomic_write_text(out_dir / "report.md", format_cosim_markdown(report))
+    atomic_write_json(out_dir / "report.json", report)
+    return report
