@@ -9,7 +9,7 @@ STAMP := $(VENV)/.spinspice-installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT ?= results
 
-.PHONY: install ngspice demo test lint docs clean
+.PHONY: install ngspice demo test bench lint docs clean
 
 install: ngspice $(STAMP)
 
@@ -36,9 +36,17 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# benchmarks (docs/performance.md): each prints ratios measured side by side in one run;
+# together about 20 min on 2 cores
+bench: install
+	cd bench && ../$(BIN)/python vs_torch.py 100
+	cd bench && ../$(BIN)/python scaling.py 100,250,500,1000
+	cd bench && ../$(BIN)/python network.py - 20
+	cd bench && ../$(BIN)/python modes.py 100
+
 lint: install
-	$(BIN)/ruff check spinspice tests
-	$(BIN)/ruff format --check spinspice tests
+	$(BIN)/ruff check spinspice tests bench
+	$(BIN)/ruff format --check spinspice tests bench
 
 docs: install
 	$(BIN)/python docs/gen_models.py

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import random
 import sys
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ import typer
 
 from spinspice import __version__
 from spinspice.errors import ModelParameterError, SpinspiceError
-from spinspice.io import atomic_write_json, report_header, staged_output, to_jsonable
+from spinspice.io import atomic_write_json, atomic_write_text, report_header, staged_output, to_jsonable
 from spinspice.units import parse_value
 
 app = typer.Typer(
@@ -38,6 +39,14 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="random seed (recorded in t
 ParamOpt = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="NAME=VALUE, SI suffixes accepted (repeatable)"),
+]
+CheckpointArg = Annotated[Path, typer.Argument(help="a checkpoint written by train or import-snntorch")]
+CkDatasetOpt = Annotated[str | None, typer.Option(help="data set (default: the checkpoint's)")]
+WorkersOpt = Annotated[
+    int, typer.Option(help="local processes running the ngspice jobs (0: one per CPU core)")
+]
+SchedulerOpt = Annotated[
+    str | None, typer.Option(help="address of a dask.distributed scheduler that runs the jobs instead")
 ]
 
 
@@ -809,7 +818,7 @@ def train(
 
 @app.command()
 def evaluate(
-    checkpoint: Annotated[Path, typer.Argument(help="a checkpoint written by train or import-snntorch")],
+    checkpoint: CheckpointArg,
     dataset: Annotated[
         str | None, typer.Option(help="data set to test on (default: the checkpoint's)")
     ] = None,
@@ -1008,9 +1017,9 @@ def _crossbar_options(
 
 @app.command()
 def netlist(
-    checkpoint: Annotated[Path, typer.Argument(help="a checkpoint written by train or import-snntorch")],
+    checkpoint: CheckpointArg,
     sample: Annotated[int, typer.Option(help="index of the test image the netlists are driven by")] = 0,
-    dataset: Annotated[str | None, typer.Option(help="data set (default: the checkpoint's)")] = None,
+    dataset: CkDatasetOpt = None,
     synapse: SynapseOpt = "ideal",
     levels: LevelsOpt = None,
     variability: VariabilityOpt = 0.0,
@@ -1150,9 +1159,9 @@ def _write_drivers(net: Any, options: Any) -> int:
 
 @app.command()
 def cosim(
-    checkpoint: Annotated[Path, typer.Argument(help="a checkpoint written by train or import-snntorch")],
+    checkpoint: CheckpointArg,
     samples: Annotated[int, typer.Option(help="number of test images (the first N)")] = 10,
-    dataset: Annotated[str | None, typer.Option(help="data set (default: the checkpoint's)")] = None,
+    dataset: CkDatasetOpt = None,
     mode: Annotated[
         str,
         typer.Option(help="stepped (torch MAC currents), full (resistor crossbar) or parasitic (wire R/C)"),
@@ -1172,7 +1181,8 @@ def cosim(
         typer.Option("--compare-schedules", help="also run the other field-line schedule and compare them"),
     ] = False,
     group: Annotated[int, typer.Option(help="neurons per ngspice run (ideal wires)")] = 1,
-    workers: Annotated[int, typer.Option(help="processes running images in parallel")] = 1,
+    workers: WorkersOpt = 0,
+    scheduler: SchedulerOpt = None,
     backend: Annotated[str, typer.Option(help="batch (ngspice -b) or shared (PySpice)")] = "batch",
     trace: Annotated[
         str, typer.Option(help="neurons whose traces are plotted: auto, none or layer:neuron,...")
@@ -1199,6 +1209,7 @@ def cosim(
         compare_schedules=compare_schedules,
         group=group,
         workers=workers,
+        scheduler=scheduler,
         backend=backend,
         trace=trace,
         keep_netlists=keep_netlists,
@@ -1249,7 +1260,9 @@ def _cosim_job(checkpoint: Path, *, options: Any, out: Path, seed: int, **kw: An
         "settings": settings.to_json(),
         "seed": seed,
         "workers": kw["workers"],
+        "scheduler": kw.get("scheduler"),
     }
+    kw["workers"] = kw["workers"] or (os.cpu_count() or 1)
     passes = [settings]
     if kw["compare_schedules"]:
         other = "rows" if options.schedule == "all" else "all"
@@ -1260,11 +1273,11 @@ def _cosim_job(checkpoint: Path, *, options: Any, out: Path, seed: int, **kw: An
             task = progress.add_task(f"cosim {st.mode} ({st.options.schedule})", total=len(ids))
             t0 = time.perf_counter()
             results = run_cosim(
-                checkpoint,
-                spec,
+                prepare(ck.net, st),
+                data,
                 ids,
-                st,
                 workers=kw["workers"],
+                scheduler=kw.get("scheduler"),
                 workdir=(stage / "netlists" / st.options.schedule) if kw["keep_netlists"] else None,
                 on_sample=lambda _r, task=task: progress.advance(task),
             )
@@ -1320,6 +1333,126 @@ def _cosim_summary(r: dict[str, Any], out: Path) -> str:
     return "\n".join(lines)
 
 
+# -- sweep -------------------------------------------------------------------------
+def _parse_grid(sets: list[str]) -> dict[str, list[Any]]:
+    grid: dict[str, list[Any]] = {}
+    for item in sets:
+        name, sep, values = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not values.strip():
+            raise ModelParameterError(f"--set {item!r}: write NAME=V1,V2,... (e.g. t_off_s=1n,2n)")
+        if name in grid:
+            raise ModelParameterError(f"--set {name} given twice")
+        parts = [v.strip() for v in values.split(",") if v.strip()]
+        if name in ("schedule", "synapse"):
+            grid[name] = parts
+        elif name == "levels":
+            grid[name] = [int(parse_value(v, None, name=f"--set {name}")) for v in parts]
+        else:
+            grid[name] = [parse_value(v, None, name=f"--set {name}") for v in parts]
+    return grid
+
+
+@app.command()
+def sweep(
+    checkpoint: CheckpointArg,
+    set_: Annotated[
+        list[str],
+        typer.Option(
+            "--set",
+            help="NAME=V1,V2,...: a neuron parameter (see `spinspice models`) or variability, v_read_v, "
+            "schedule, synapse, levels, clip_percentile; repeat for a grid",
+        ),
+    ],
+    samples: Annotated[int, typer.Option(help="test images per point (the first N)")] = 5,
+    dataset: CkDatasetOpt = None,
+    mode: Annotated[str, typer.Option(help="stepped, full or parasitic")] = "stepped",
+    workers: WorkersOpt = 0,
+    scheduler: SchedulerOpt = None,
+    out: OutOpt = Path("results/sweep"),
+    json_out: JsonOpt = False,
+    seed: SeedOpt = 0,
+) -> None:
+    """A grid of co-simulations over neuron and circuit parameters: results table (CSV, JSON)
+    and trade-off plots; started again with the same grid and --out it resumes."""
+    import csv
+    import io
+
+    from spinspice.cosim.network_cosim import CosimSettings, sample_ids
+    from spinspice.cosim.sweep import SUMMARY_KEYS, grid_points, plot_tradeoffs, run_sweep, validate_points
+    from spinspice.snn.checkpoint import load_checkpoint
+    from spinspice.snn.data import load_dataset
+
+    _seed(seed)
+    workers = workers or (os.cpu_count() or 1)
+    grid = _parse_grid(set_)
+    points = grid_points(grid)
+    ck = load_checkpoint(checkpoint)
+    spec = dataset or ck.meta.get("dataset") or "mnist5k"
+    data = load_dataset(spec)
+    ids = sample_ids(len(data.y_test), samples)
+    base = CosimSettings(mode=mode, seed=seed)
+    validate_points(ck.net, base, points)
+    sweep_spec = {
+        "checkpoint_sha256": hashlib.sha256(checkpoint.read_bytes()).hexdigest(),
+        "dataset": data.name,
+        "grid": grid,
+        "samples": ids,
+        "mode": mode,
+        "seed": seed,
+    }
+    spec_path = out / "sweep.json"
+    if spec_path.is_file():
+        if json.loads(spec_path.read_text()) != to_jsonable(sweep_spec):
+            raise ModelParameterError(
+                f"{out} holds another sweep (different checkpoint, grid, samples, mode or seed): "
+                "choose another --out"
+            )
+    elif out.exists() and any(out.iterdir()):
+        raise ModelParameterError(f"{out} exists and is not a sweep folder: choose another --out")
+    atomic_write_json(spec_path, sweep_spec)
+    resumed = 0
+    with _progress() as progress:
+        task = progress.add_task(f"sweep ({len(points)} points x {len(ids)} images)", total=len(points))
+
+        def done(_row: dict[str, Any], cached: bool) -> None:
+            nonlocal resumed
+            resumed += cached
+            progress.advance(task)
+
+        rows = run_sweep(
+            ck.net, data, ids, base, points, out, workers=workers, scheduler=scheduler, on_point=done
+        )
+    names = list(grid)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([*names, *SUMMARY_KEYS])
+    for r in rows:
+        writer.writerow([*(r["point"][n] for n in names), *(r[k] for k in SUMMARY_KEYS)])
+    atomic_write_text(out / "results.csv", buf.getvalue())
+    report = {
+        **report_header("spinspice.sweep"),
+        **sweep_spec,
+        "points": rows,
+        "resumed_points": resumed,
+        "files": ["results.csv", "results.json", "sweep.json", "tradeoff.png", "points/"],
+    }
+    plot_tradeoffs(rows, out / "tradeoff.png")
+    atomic_write_json(out / "results.json", report)
+    lines = [f"{len(rows)} points x {len(ids)} images ({resumed} resumed from {out}/points):"]
+    for r in rows:
+        point = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in r["point"].items())
+        acc = r["circuit_accuracy"]
+        lines.append(
+            f"  {point}: circuit accuracy {'n/a' if acc is None else f'{acc * 100:.1f} %'}, "
+            f"spike agreement {r['spike_agreement'] * 100:.1f} %, "
+            f"{r['energy_per_inference_j'] * 1e12:.4g} pJ/inference, "
+            f"latency {r['mean_latency_s'] * 1e9:.3f} ns"
+        )
+    lines.append(f"table: {out / 'results.csv'}; plot: {out / 'tradeoff.png'}")
+    _emit(report, json_out, "\n".join(lines))
+
+
 # -- demo --------------------------------------------------------------------------
 #: the bundled default of `spinspice demo`: a paper-001-style FC network, narrower hidden
 #: layer (so that training and the circuit check of 10 images fit in minutes on 2 cores)
@@ -1346,7 +1479,6 @@ def demo(
     (or reuse the cached checkpoint), run ``samples`` test images through its circuit (stepped
     MAC), report, and write the netlists for the first test image."""
     import contextlib
-    import os
 
     from spinspice.snn.checkpoint import load_checkpoint
 

@@ -120,7 +120,16 @@ def test_settings_refuse_inconsistent_modes() -> None:
 def test_cosim_command_writes_the_report_and_workers_do_not_change_it(
     digits_checkpoint, tmp_path, capsys
 ) -> None:
-    args = ["cosim", str(digits_checkpoint), "--samples", "3", "--json", "--compare-schedules"]
+    args = [
+        "cosim",
+        str(digits_checkpoint),
+        "--samples",
+        "3",
+        "--json",
+        "--compare-schedules",
+        "--workers",
+        "1",
+    ]
     assert main([*args, "--out", str(tmp_path / "one")]) == 0
     one = json.loads(capsys.readouterr().out)
     for key in (
@@ -181,3 +190,25 @@ def test_cosim_refuses_networks_without_circuits(tmp_path, capsys) -> None:
     assert main(["cosim", str(path), "--samples", "1", "--out", str(tmp_path / "c")]) == 1
     assert "ideal-LIF neurons, which have no device circuit" in capsys.readouterr().err
     assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.ngspice
+def test_a_dask_cluster_gives_the_results_of_a_local_run(digits_checkpoint, tmp_path, capsys) -> None:
+    """A real dask.distributed LocalCluster (separate worker processes) runs the jobs."""
+    from distributed import LocalCluster
+
+    args = ["cosim", str(digits_checkpoint), "--samples", "2", "--json", "--trace", "none"]
+    assert main([*args, "--out", str(tmp_path / "local")]) == 0
+    local = json.loads(capsys.readouterr().out)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert main([*args, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "dask")]) == 0
+    remote = json.loads(capsys.readouterr().out)
+    assert remote["samples"] == local["samples"]
+    assert remote["energy_per_inference_j"] == local["energy_per_inference_j"]
+    assert remote["scheduler"] == cluster.scheduler_address
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(digits_checkpoint, tmp_path, capsys) -> None:
+    args = ["cosim", str(digits_checkpoint), "--samples", "1", "--scheduler", "tcp://127.0.0.1:9"]
+    assert main([*args, "--out", str(tmp_path / "c")]) == 1
+    assert "cannot reach the Dask scheduler" in capsys.readouterr().err

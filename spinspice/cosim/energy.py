@@ -13,9 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 from scipy.integrate import cumulative_trapezoid
 
-from spinspice.circuits.core import Pulse, Pwl, VoltageSource
-
-__all__ = ["cumulative_energy_j", "delivered_energy_j", "energy_between_j", "source_voltage_v"]
+__all__ = ["cumulative_energy_j", "delivered_energy_j", "energy_between_j"]
 
 
 def cumulative_energy_j(t_s: np.ndarray, v_v: np.ndarray | float, i_a: np.ndarray) -> np.ndarray:
@@ -35,25 +33,3 @@ def energy_between_j(
 ) -> dict[str, float]:
     """Energy per component between two instants (interpolated cumulative energy)."""
     return {name: float(np.interp(t1_s, t_s, e) - np.interp(t0_s, t_s, e)) for name, e in cumulative.items()}
-
-
-def source_voltage_v(source: VoltageSource, t_s: np.ndarray) -> np.ndarray | float:
-    """The voltage of an independent source at ``t_s``: its DC value, PWL or PULSE wave."""
-    w = source.wave
-    if w is None:
-        return float(source.dc_v)
-    t = np.asarray(t_s, dtype=float)
-    if isinstance(w, Pwl):
-        pts = np.asarray(w.points, dtype=float)
-        return np.interp(t, pts[:, 0], pts[:, 1])
-    if isinstance(w, Pulse):
-        tau = t - w.td_s
-        if w.per_s > 0:
-            k = np.floor(np.maximum(tau, 0.0) / w.per_s)
-            if w.count:
-                k = np.minimum(k, w.count - 1)
-            tau = tau - k * w.per_s
-        edges = [0.0, w.tr_s, w.tr_s + w.pw_s, w.tr_s + w.pw_s + w.tf_s]
-        shape = np.interp(tau, edges, [0.0, 1.0, 1.0, 0.0], left=0.0, right=0.0)
-        return w.v1 + (w.v2 - w.v1) * shape
-    raise TypeError(f"source {source.name}: unknown wave {type(w).__name__}")

@@ -24,9 +24,10 @@ ran it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,22 +38,27 @@ from spinspice.circuits.core import VoltageSource
 from spinspice.circuits.network import CrossbarOptions, LayerCircuit, layer_testbench
 from spinspice.circuits.synapses import LayerMapping, get_synapse_device, map_layer
 from spinspice.cosim.agreement import layer_agreement
-from spinspice.cosim.energy import delivered_energy_j, source_voltage_v
+from spinspice.cosim.backends import get_backend
+from spinspice.cosim.energy import delivered_energy_j
 from spinspice.cosim.netgen import check_circuit_network, expected_spikes
-from spinspice.cosim.simulate import simulate
+from spinspice.cosim.simulate import probe_names
 from spinspice.cosim.spikes import crossings
 from spinspice.errors import ModelParameterError
 from spinspice.models.waveforms import PulseTrain
+from spinspice.netlists.spice import format_testbench
 from spinspice.snn.arch import SpikingNet
 from spinspice.snn.neurons import DeviceNeuron
 
 __all__ = [
     "MODES",
     "CosimSettings",
+    "GroupTask",
     "PreparedNetwork",
     "crossbar_read_energy_j",
+    "executor",
     "prepare",
     "run_cosim",
+    "run_group",
     "sample_ids",
     "simulate_sample",
 ]
@@ -145,21 +151,100 @@ def _groups(n: int, size: int) -> list[list[int]]:
     return [list(range(s, min(s + size, n))) for s in range(0, n, size)]
 
 
-def _energies(lc: LayerCircuit, wf: Any) -> dict[str, float]:
-    """Energy delivered by every supply of a layer run, by component, and by its row drivers."""
+def _energy_terms(lc: LayerCircuit) -> tuple[tuple[str, str, Any], ...]:
+    """(component, current probe key, voltage) of every supply of a layer run and of its
+    measured row drivers (``crossbar_read``); the voltage is a DC value or PWL points."""
     tb = lc.testbench
     sources = {e.name: e for e in tb.elements if isinstance(e, VoltageSource)}
-    out: dict[str, float] = {}
-    for component, name in tb.supplies:
-        e = delivered_energy_j(wf.time_s, source_voltage_v(sources[name], wf.time_s), wf[f"i_{name}"])
-        out[component] = out.get(component, 0.0) + e
+
+    def volts(name: str) -> Any:
+        wave = sources[name].wave
+        return tuple(wave.points) if wave is not None else float(sources[name].dc_v)
+
+    terms = [(component, f"i_{name}", volts(name)) for component, name in tb.supplies]
     measured = {p.key for p in tb.probes if p.kind == "i"}
-    rows = [r["source"] for r in lc.rows if f"i_{r['source']}" in measured]
-    if rows:
-        out[CROSSBAR] = sum(
-            delivered_energy_j(wf.time_s, source_voltage_v(sources[r], wf.time_s), wf[f"i_{r}"]) for r in rows
+    terms += [
+        (CROSSBAR, f"i_{r['source']}", volts(r["source"])) for r in lc.rows if f"i_{r['source']}" in measured
+    ]
+    return tuple(terms)
+
+
+Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupTask:
+    """One ngspice run of a co-simulation: the netlist of a layer circuit for some of its
+    neurons and what to measure in it -- plain text and numbers, cheap to send to another
+    process or machine.  A pure task: the same task gives the same result anywhere."""
+
+    netlist: str
+    vectors: tuple[tuple[str, str], ...]  # probe key -> ngspice vector
+    neurons: tuple[int, ...]
+    spike_level_v: float
+    energy_terms: tuple[tuple[str, str, Any], ...]
+    traced: tuple[tuple[int, tuple[str, ...]], ...]  # neuron -> its voltage probe keys
+    thresholds_v: tuple[float, float]
+    backend: str
+    timeout_s: float | None
+    netlist_path: Path | None
+
+    @classmethod
+    def of(
+        cls,
+        lc: LayerCircuit,
+        neurons: Sequence[int],
+        traced: Sequence[int],
+        backend: str,
+        timeout_s: float | None,
+        netlist_path: Path | None,
+    ) -> GroupTask:
+        tb = lc.testbench
+        keys = {
+            j: tuple(
+                p.key for p in tb.probes if p.kind == "v" and p.key.endswith(str(j)) and p.key != f"spike{j}"
+            )
+            for j in traced
+        }
+        return cls(
+            format_testbench(tb),
+            tuple(probe_names(tb).items()),
+            tuple(neurons),
+            lc.cell.spike_level_v(),
+            _energy_terms(lc),
+            tuple(keys.items()),
+            tuple(lc.cell.thresholds_v()),
+            backend,
+            timeout_s,
+            netlist_path,
         )
-    return out
+
+
+def run_group(task: GroupTask) -> dict[str, Any]:
+    """Simulate a group and return its spike times, energies by component and traces."""
+    wf = get_backend(task.backend).run(task.netlist, netlist_path=task.netlist_path, timeout_s=task.timeout_s)
+    wf = wf.with_probes(dict(task.vectors))
+    t = wf.time_s
+    energy: dict[str, float] = {}
+    for component, key, volts in task.energy_terms:
+        v = np.interp(t, *np.asarray(volts, float).T) if isinstance(volts, tuple) else volts
+        energy[component] = energy.get(component, 0.0) + delivered_energy_j(t, v, wf[key])
+    traces = {
+        j: {
+            "neuron": j,
+            "time_s": t,
+            "spike": wf[f"spike{j}"],
+            **{key[: -len(str(j))]: wf[key] for key in keys},
+            "thresholds_v": list(task.thresholds_v),
+        }
+        for j, keys in task.traced
+    }
+    return {
+        "spikes": {j: crossings(t, wf[f"spike{j}"], task.spike_level_v) for j in task.neurons},
+        "energy_j": energy,
+        "traces": traces,
+        "time_points": len(t),
+    }
 
 
 def simulate_sample(
@@ -170,6 +255,7 @@ def simulate_sample(
     label: int | None = None,
     workdir: str | Path | None = None,
     on_run: Callable[[], None] | None = None,
+    mapper: Mapper = map,
 ) -> dict[str, Any]:
     """Run test image ``index`` through torch and through the circuit, layer by layer.
 
@@ -177,7 +263,8 @@ def simulate_sample(
     expectation of the device model on the circuit's own inputs, energies by component,
     run counts and times; the sample's classes, latency figures and traces of the
     neurons in ``settings.traced``.  ``workdir`` keeps each run's netlist (named in a
-    simulation error)."""
+    simulation error).  The ngspice runs of a layer (:func:`run_group`, pure) go through
+    ``mapper`` (``map``, a process pool's or a Dask client's; results in task order)."""
     st = prepared.settings
     net = prepared.net
     x = torch.as_tensor(np.asarray(image, np.float32)[None, :])
@@ -204,6 +291,7 @@ def simulate_sample(
         t0 = time.perf_counter()
         points = 0
         lc = None
+        tasks, lc = [], None
         for grp in groups:
             lc = layer_testbench(
                 neuron.cell.network_cell(),
@@ -220,22 +308,13 @@ def simulate_sample(
                 row_probes=st.mode != "stepped",
             )
             path = Path(workdir) / f"s{index}_l{k}_n{grp[0]}.cir" if workdir is not None else None
-            wf = simulate(lc.testbench, st.backend, netlist_path=path, timeout_s=st.timeout_s)
-            points += len(wf.time_s)
-            level = lc.cell.spike_level_v()
-            for j in grp:
-                spike_times[j] = crossings(wf.time_s, wf[f"spike{j}"], level)
-            for comp, e in _energies(lc, wf).items():
+            tasks.append(GroupTask.of(lc, grp, sorted(traced & set(grp)), st.backend, st.timeout_s, path))
+        for out in mapper(run_group, tasks):
+            points += out["time_points"]
+            spike_times = [out["spikes"].get(j, t) for j, t in enumerate(spike_times)]
+            for comp, e in out["energy_j"].items():
                 energy[comp] = energy.get(comp, 0.0) + e
-            for j in sorted(traced & set(grp)):
-                keys = [p.key for p in lc.testbench.probes if p.key.endswith(str(j)) and p.kind == "v"]
-                traces[f"l{k}n{j}"] = {
-                    "layer": k,
-                    "neuron": j,
-                    "time_s": wf.time_s,
-                    **{key[: -len(str(j))]: wf[key] for key in keys},
-                    "thresholds_v": list(lc.cell.thresholds_v()),
-                }
+            traces.update({f"l{k}n{j}": {"layer": k, **tr} for j, tr in out["traces"].items()})
             if on_run is not None:
                 on_run()
         assert lc is not None
@@ -317,69 +396,83 @@ def sample_ids(n_test: int, samples: int | Sequence[int]) -> list[int]:
 
 
 # -- running many samples ----------------------------------------------------------
-_WORKER: dict[str, Any] = {}
-
-
-def _worker_init(checkpoint: str, dataset: str, settings: CosimSettings, workdir: str | None) -> None:
-    from spinspice.snn.checkpoint import load_checkpoint
-    from spinspice.snn.data import load_dataset
-
-    torch.set_num_threads(1)
-    ck = load_checkpoint(checkpoint)
-    _WORKER.update(prepared=prepare(ck.net, settings), data=load_dataset(dataset), workdir=workdir)
-
-
-def _worker_run(index: int) -> dict[str, Any]:
-    data = _WORKER["data"]
-    return simulate_sample(
-        _WORKER["prepared"],
-        data.x_test[index],
-        index=index,
-        label=int(data.y_test[index]),
-        workdir=_WORKER["workdir"],
-    )
-
-
-def run_cosim(
-    checkpoint: str | Path,
-    dataset: str,
-    ids: Sequence[int],
-    settings: CosimSettings,
-    *,
-    workers: int = 1,
-    workdir: str | Path | None = None,
-    on_sample: Callable[[dict[str, Any]], None] | None = None,
-) -> list[dict[str, Any]]:
-    """Co-simulate test images ``ids``: in this process (``workers = 1``) or on a pool of
-    ``workers`` processes (spawned: each loads the checkpoint once and runs whole samples).
-    Results come back in the order of ``ids`` and do not depend on ``workers``."""
+@contextlib.contextmanager
+def executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Mapper]:
+    """Where the ngspice runs go: this process (``workers = 1``), a pool of ``workers``
+    spawned processes, or the ``dask.distributed`` cluster at ``scheduler`` (an address
+    such as ``tcp://host:8786``; its workers need spinspice and ngspice installed).  Yields
+    a ``map``-like function; results come back in task order whatever ran them."""
     if workers < 1:
         raise ModelParameterError("workers must be >= 1")
-    wd = None if workdir is None else str(workdir)
-    if workers == 1:
-        _worker_init(str(checkpoint), dataset, settings, wd)
+    if scheduler:
         try:
-            out = []
-            for i in ids:
-                out.append(_worker_run(i))
-                if on_sample is not None:
-                    on_sample(out[-1])
-            return out
+            from distributed import Client
+        except ImportError as err:  # pragma: no cover - a dependency
+            raise ModelParameterError(
+                f"--scheduler needs dask.distributed ({err}): run `make install`"
+            ) from err
+        try:
+            client = Client(scheduler, timeout=10)
+        except (OSError, TimeoutError) as err:
+            raise ModelParameterError(
+                f"cannot reach the Dask scheduler at {scheduler!r} ({err}): start it with "
+                "`dask scheduler` and workers with `dask worker ADDRESS`"
+            ) from None
+        try:
+            yield lambda fn, tasks: client.gather(client.map(fn, list(tasks), pure=False))
         finally:
-            _WORKER.clear()
+            client.close()
+        return
+    if workers == 1:
+        yield map
+        return
     import concurrent.futures as cf
     import multiprocessing as mp
 
     with cf.ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=mp.get_context("spawn"),
-        initializer=_worker_init,
-        initargs=(str(checkpoint), dataset, settings, wd),
+        max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_quiet_worker
     ) as pool:
-        futures = {pool.submit(_worker_run, i): i for i in ids}
-        done: dict[int, dict[str, Any]] = {}
-        for fut in cf.as_completed(futures):
-            done[futures[fut]] = fut.result()
-            if on_sample is not None:
-                on_sample(done[futures[fut]])
-    return [done[i] for i in ids]
+        yield lambda fn, tasks: pool.map(fn, tasks, chunksize=max(1, len(tasks) // (8 * workers)))
+
+
+def _quiet_worker() -> None:
+    torch.set_num_threads(1)
+
+
+def run_cosim(
+    prepared: PreparedNetwork,
+    data: Any,
+    ids: Sequence[int],
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    workdir: str | Path | None = None,
+    on_sample: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Co-simulate test images ``ids`` of ``data``; every layer's ngspice runs are spread over
+    ``workers`` processes or the Dask cluster at ``scheduler`` (:func:`executor`).  Results
+    come back in the order of ``ids`` and do not depend on where the runs went."""
+
+    def one(i: int, mapper: Mapper) -> dict[str, Any]:
+        return simulate_sample(
+            prepared, data.x_test[i], index=i, label=int(data.y_test[i]), workdir=workdir, mapper=mapper
+        )
+
+    with executor(workers, scheduler) as mapper:
+        if workers == 1 and not scheduler:
+            out = []
+            for i in ids:
+                out.append(one(i, mapper))
+                if on_sample is not None:
+                    on_sample(out[-1])
+            return out
+        # two images in flight: while one waits for its layer's runs, the other builds its
+        # next layer (torch, netlists), so the workers do not idle between layers and images
+        import concurrent.futures as cf
+
+        with cf.ThreadPoolExecutor(max_workers=2) as threads:
+            futures = [threads.submit(one, i, mapper) for i in ids]
+            for fut in cf.as_completed(futures):
+                if on_sample is not None:
+                    on_sample(fut.result())
+            return [f.result() for f in futures]

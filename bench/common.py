@@ -1,0 +1,72 @@
+"""Shared set-up of the benchmarks: seeded random DW-LIF layers driven by MNIST images.
+
+Absolute times on a shared machine are noise; every benchmark prints ratios of
+quantities measured side by side in the same run.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from spinspice.circuits.network import CrossbarOptions
+from spinspice.cosim.network_cosim import CosimSettings, executor, prepare, simulate_sample
+from spinspice.snn.arch import NetConfig, SpikingNet, parse_arch
+from spinspice.snn.data import load_dataset
+from spinspice.snn.neurons import neuron_spec
+
+__all__ = ["layer_net", "mnist", "peak_rss_mb", "run_sample", "timed"]
+
+
+def mnist() -> Any:
+    return load_dataset("mnist5k")
+
+
+def layer_net(n_out: int, n_in: int = 784, steps: int = 25, seed: int = 0) -> SpikingNet:
+    """One FC layer of ``n_out`` DW-LIF neurons with random weights (a few spikes each)."""
+    arch = f"fc:{n_in}-{n_out}"
+    cfg = NetConfig(
+        arch=arch,
+        layers=parse_arch(arch, (1, 28, 28), n_out),
+        neuron=neuron_spec("dw-lif"),
+        steps=steps,
+        image_shape=(1, 28, 28),
+        n_classes=n_out,
+    )
+    net = SpikingNet(cfg)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        w = net.synapses[0].weight
+        w.copy_((torch.rand(w.shape, generator=gen) - 0.45) * 0.08)
+        net.synapses[0].bias.copy_(torch.rand(n_out, generator=gen) * 0.05)
+    return net
+
+
+def run_sample(
+    net: SpikingNet, image: np.ndarray, *, mode: str = "stepped", group: int = 1, workers: int = 1, **kw: Any
+) -> tuple[dict[str, Any], float]:
+    """One image through the circuit: (result, wall seconds)."""
+    settings = CosimSettings(mode=mode, group=group, options=CrossbarOptions(tile=1024), **kw)
+    prepared = prepare(net, settings)
+    with executor(workers) as mapper:
+        t0 = time.perf_counter()
+        res = simulate_sample(prepared, image, index=0, mapper=mapper)
+        return res, time.perf_counter() - t0
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process and of its finished children (MB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024

@@ -1,0 +1,77 @@
+"""The FC 784-1000-10 network (random DW-LIF weights unless a checkpoint is given), one test
+image, 25 steps, stepped MAC on 2 processes: wall time and peak memory; then the speed-up of
+2 processes over 1 on IMAGES images of the demo-sized 784-100-10 network.
+
+    .venv/bin/python bench/network.py [CHECKPOINT or -] [IMAGES] [--speedup-only]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import torch
+from common import mnist, peak_rss_mb
+
+from spinspice.cosim.network_cosim import CosimSettings, prepare, run_cosim
+from spinspice.snn.arch import NetConfig, SpikingNet, parse_arch
+from spinspice.snn.checkpoint import load_checkpoint
+from spinspice.snn.neurons import neuron_spec
+
+
+def random_fc(sizes: list[int]) -> SpikingNet:
+    arch = "fc:" + "-".join(map(str, sizes))
+    cfg = NetConfig(arch=arch, layers=parse_arch(arch, (1, 28, 28), sizes[-1]), neuron=neuron_spec("dw-lif"))
+    net = SpikingNet(cfg)
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for syn in net.synapses:
+            n_in = syn.weight.shape[1]
+            syn.weight.copy_((torch.rand(syn.weight.shape, generator=gen) - 0.45) * 60 / n_in)
+            syn.bias.copy_(torch.rand(syn.bias.shape, generator=gen) * 0.05)
+    return net
+
+
+def main(checkpoint: str | None, images: int, speedup_only: bool = False) -> None:
+    data = mnist()
+    if not speedup_only:
+        one_image(checkpoint, data)
+    speedup(data, images)
+
+
+def one_image(checkpoint: str | None, data: object) -> None:
+    net = load_checkpoint(checkpoint).net if checkpoint else random_fc([784, 1000, 10])
+    t0 = time.perf_counter()
+    res = run_cosim(prepare(net, CosimSettings()), data, [0], workers=2)[0]
+    t_one = time.perf_counter() - t0
+    spikes = [sum(map(len, layer["circuit_steps"])) for layer in res["layers"]]
+    print(
+        f"{net.config.arch}, one image, 25 steps, 2 processes: {t_one:.1f} s wall, "
+        f"peak memory {peak_rss_mb():.0f} MB"
+    )
+    print(
+        f"  spikes per layer {spikes}, agreement "
+        f"{[round(layer['vs_torch']['spike_agreement'] * 100, 1) for layer in res['layers']]} %"
+    )
+
+
+def speedup(data: object, images: int) -> None:
+    small = random_fc([784, 100, 10])
+    walls = {}
+    for workers in (1, 2):
+        t0 = time.perf_counter()
+        out = run_cosim(prepare(small, CosimSettings()), data, list(range(images)), workers=workers)
+        walls[workers] = time.perf_counter() - t0
+        walls[f"samples{workers}"] = [r["layers"][-1]["circuit_steps"] for r in out]
+    same = walls["samples1"] == walls["samples2"]
+    print(f"{small.config.arch}, {images} images: 1 process {walls[1]:.1f} s, 2 processes {walls[2]:.1f} s")
+    print(f"  speed-up {walls[1] / walls[2]:.2f}x; identical results: {same}")
+
+
+if __name__ == "__main__":
+    args = [a for a in sys.argv[1:] if a != "--speedup-only"]
+    main(
+        args[0] if args and args[0] != "-" else None,
+        int(args[1]) if len(args) > 1 else 20,
+        speedup_only="--speedup-only" in sys.argv,
+    )
