@@ -37,12 +37,12 @@ test: install
 	$(BIN)/python -m pytest -q
 
 # benchmarks (docs/performance.md): each prints ratios measured side by side in one run;
-# together about 20 min on 2 cores
+# together about 20 min on 2 cores (modes.py 100, one full 784x100 crossbar run, takes > 18 min alone)
 bench: install
 	cd bench && ../$(BIN)/python vs_torch.py 100
 	cd bench && ../$(BIN)/python scaling.py 100,250,500,1000
 	cd bench && ../$(BIN)/python network.py - 20
-	cd bench && ../$(BIN)/python modes.py 100
+	cd bench && ../$(BIN)/python modes.py 10
 
 lint: install
 	$(BIN)/ruff check spinspice tests bench
