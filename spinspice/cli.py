@@ -1244,7 +1244,7 @@ def _cosim_job(checkpoint: Path, *, options: Any, out: Path, seed: int, **kw: An
         traced=_parse_traces(kw["trace"], ck.net, data.x_test[ids[0]], seed + ids[0]),
         seed=seed,
     )
-    prepare(ck.net, settings)  # refuse networks without circuits before starting workers
+    prepared = prepare(ck.net, settings)  # refuses networks without circuits before any work
     neuron = ck.net.neurons[0]
     meta = {
         "checkpoint": checkpoint.name,
@@ -1273,7 +1273,7 @@ def _cosim_job(checkpoint: Path, *, options: Any, out: Path, seed: int, **kw: An
             task = progress.add_task(f"cosim {st.mode} ({st.options.schedule})", total=len(ids))
             t0 = time.perf_counter()
             results = run_cosim(
-                prepare(ck.net, st),
+                dataclasses.replace(prepared, settings=st),  # the mapping does not depend on the schedule
                 data,
                 ids,
                 workers=kw["workers"],

@@ -112,11 +112,17 @@ class LayerMapping:
         """(G+ - G-) / s: the weights the circuit realises (bias in the last column)."""
         return (self.g_pos_s - self.g_neg_s) / self.g_per_weight_s
 
+    @staticmethod
+    def row_levels(inputs: np.ndarray) -> np.ndarray:
+        """The crossbar rows' pulse levels per slot: ``inputs`` (steps, in) and the bias row,
+        which pulses in every slot: (steps, in + 1)."""
+        x = np.asarray(inputs, float)
+        return np.concatenate([x, np.ones((len(x), 1))], axis=1)
+
     def drive(self, inputs: np.ndarray) -> np.ndarray:
         """The drive (input units) each neuron gets per slot from ``inputs`` (steps, in) through
-        the realised conductances, the bias row pulsing in every slot: (steps, out)."""
-        x = np.asarray(inputs, float)
-        return np.concatenate([x, np.ones((len(x), 1))], axis=1) @ self.effective_weights.T
+        the realised conductances: (steps, out)."""
+        return self.row_levels(inputs) @ self.effective_weights.T
 
 
 def map_layer(

@@ -141,7 +141,7 @@ def crossbar_read_energy_j(
     ``integral of shape^2`` (plateau + 2/3 of both edges: :func:`slot_pwl`), once per read
     pulse (row by row: once per array row)."""
     g_row = (mapping.g_pos_s + mapping.g_neg_s).sum(axis=0)  # (in + 1,)
-    levels = np.concatenate([np.asarray(inputs, float), np.ones((len(inputs), 1))], axis=1)
+    levels = mapping.row_levels(inputs)
     shape_sq = slot.plateau_s + 2.0 * slot.t_edge_s / 3.0
     reads = options.array_shape(mapping.g_pos_s.shape[0])[0] if options.multiplexed else 1
     return float(((levels * options.v_read_v) ** 2 @ g_row).sum() * shape_sq * reads)
@@ -254,7 +254,6 @@ def simulate_sample(
     index: int,
     label: int | None = None,
     workdir: str | Path | None = None,
-    on_run: Callable[[], None] | None = None,
     mapper: Mapper = map,
 ) -> dict[str, Any]:
     """Run test image ``index`` through torch and through the circuit, layer by layer.
@@ -286,11 +285,10 @@ def simulate_sample(
         model_steps = expected_spikes(neuron, inputs, mapping, st.options)
         traced = {j for (lk, j) in st.traced if lk == k}
         groups = [list(range(n_out))] if st.mode == "parasitic" else _groups(n_out, st.group)
-        spike_times: list[np.ndarray] = [np.zeros(0)] * n_out
+        spike_times: list[np.ndarray] = [np.zeros(0) for _ in range(n_out)]
         energy: dict[str, float] = {}
         t0 = time.perf_counter()
         points = 0
-        lc = None
         tasks, lc = [], None
         for grp in groups:
             lc = layer_testbench(
@@ -311,12 +309,11 @@ def simulate_sample(
             tasks.append(GroupTask.of(lc, grp, sorted(traced & set(grp)), st.backend, st.timeout_s, path))
         for out in mapper(run_group, tasks):
             points += out["time_points"]
-            spike_times = [out["spikes"].get(j, t) for j, t in enumerate(spike_times)]
+            for j, times in out["spikes"].items():
+                spike_times[j] = times
             for comp, e in out["energy_j"].items():
                 energy[comp] = energy.get(comp, 0.0) + e
             traces.update({f"l{k}n{j}": {"layer": k, **tr} for j, tr in out["traces"].items()})
-            if on_run is not None:
-                on_run()
         assert lc is not None
         if st.mode == "stepped":
             energy[CROSSBAR] = crossbar_read_energy_j(mapping, inputs, neuron.slot, st.options)

@@ -75,7 +75,7 @@ def summarize_cosim(results: Sequence[dict[str, Any]], meta: dict[str, Any]) -> 
     energy_total = {c: sum(r["energy_j"].get(c, 0.0) for r in results) for c in components}
     total = sum(energy_total.values())
     spikes = sum(r["circuit_spikes"] for r in results)
-    neurons = sum(r["layers"][k]["n_neurons"] for k in range(n_layers) for r in results[:1])
+    neurons = sum(layer["n_neurons"] for layer in results[0]["layers"])
     decision = [r["latency"]["decision_s"] for r in results]
     first_out = [r["latency"]["first_output_spike_s"] for r in results]
     layer_energy = [
@@ -326,7 +326,7 @@ def _plot_raster(result: dict[str, Any], path: Path) -> None:
 def _plot_traces(traces: dict[str, dict[str, Any]], path: Path) -> None:
     plt = pyplot()
     fig, axes = plt.subplots(len(traces), 2, figsize=(11, 2.4 * len(traces) + 0.8), squeeze=False)
-    for row, (key, tr) in enumerate(sorted(traces.items())):
+    for row, (_, tr) in enumerate(sorted(traces.items())):
         t = np.asarray(tr["time_s"]) * 1e9
         ax = axes[row, 0]
         state = "m" if "m" in tr else next((k for k in tr if k not in ("time_s", "layer", "neuron")), None)
@@ -341,7 +341,6 @@ def _plot_traces(traces: dict[str, dict[str, Any]], path: Path) -> None:
             ax.axhline(lo * 1e3, color="tab:green", ls=":", lw=1, label="V_lo")
             ax.set_ylabel("read-out (mV)")
             ax.legend(loc="upper right", fontsize=7)
-        del key
     for ax in axes[-1]:
         ax.set_xlabel("time (ns)")
     axes[0, 0].set_title("device state")
@@ -404,7 +403,7 @@ def write_cosim_outputs(
     """Write report.json, report.md, traces.npz and the figures into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = ["report.json", "report.md"]
-    traces = {k: v for r in results for k, v in r["traces"].items() if r is results[0]}
+    traces = results[0]["traces"]  # the traced neurons on the first image
     if traces:
         import io
 
