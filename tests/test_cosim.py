@@ -212,3 +212,21 @@ def test_an_unreachable_scheduler_is_a_clear_error(digits_checkpoint, tmp_path, 
     args = ["cosim", str(digits_checkpoint), "--samples", "1", "--scheduler", "tcp://127.0.0.1:9"]
     assert main([*args, "--out", str(tmp_path / "c")]) == 1
     assert "cannot reach the Dask scheduler" in capsys.readouterr().err
+
+
+def test_a_group_traces_each_neuron_with_its_own_probes() -> None:
+    """Neurons 1 and 11 in one ngspice run: neuron 1's traces are not neuron 11's."""
+    from spinspice.circuits.network import layer_testbench
+    from spinspice.cosim.network_cosim import GroupTask
+
+    net = _random_net("fc:64-12", 12, seed=2, scale=1.0)
+    prepared = prepare(net, CosimSettings())
+    n = prepared.neurons[0]
+    inputs = np.zeros((10, 64))
+    lc = layer_testbench(
+        n.cell.network_cell(), n.slot, n.u_unit, prepared.mappings[0], inputs, neurons=[1, 11], stepped=True
+    )
+    task = GroupTask.of(lc, [1, 11], [1, 11], "batch", None, None)
+    keys = dict(task.traced)
+    assert set(keys[1]) == {"m1", "v_out1", "spike_b1", "s_comp1", "v_t11", "v_t21", "v_win1"}
+    assert all(k.endswith("11") for k in keys[11]) and not set(keys[1]) & set(keys[11])
