@@ -10,6 +10,7 @@ from spinspice.circuits.core import (
     BehavioralCurrent,
     Probe,
     Pwl,
+    Subckt,
     Testbench,
     Transient,
     VoltageSource,
@@ -155,15 +156,45 @@ def test_verilog_a_has_no_hidden_state() -> None:
         assert text.count("module ") == 1 and "endmodule" in text
 
 
+def _inlined(subckt: Subckt, name: str) -> sp.Expr:
+    """A B-source's expression with the hoisted helper nodes (``h_*``) substituted back."""
+    expr = subckt.element(name).expr
+    for _ in range(10):
+        helpers = {
+            s: subckt.element(s.name[2:-1]).expr for s in expr.free_symbols if s.name.startswith("V[h_")
+        }
+        if not helpers:
+            return expr
+        expr = expr.xreplace(helpers)
+    raise AssertionError("helper nodes refer to each other in a cycle")
+
+
+def test_hoisting_keeps_the_equation() -> None:
+    # sympy's cse split: helpers on nodes, the rest inline; substituted back it is the same function
+    from spinspice.circuits import devices
+
+    helpers, _ = devices.hoisted(dwlif.DWLIF_RHS.expr, "h_x")
+    assert helpers == ()  # no circuit quantities: nothing to hoist
+    m, j = dwlif.DWLIF_RHS.inputs
+    vm, ij = sp.Symbol("V[m]", real=True), sp.Symbol("I[s]", real=True)
+    rhs = dwlif.DWLIF_RHS.expr.xreplace({m: vm, j: ij})
+    helpers, reduced = devices.hoisted(rhs, "h_x")
+    assert [h.name for h in helpers] == ["h_x0", "h_x1"]  # sqrt(f^2 + eps^2)/2 and f/2
+    assert all(sp.count_ops(h.expr) >= devices.HOIST_MIN_OPS for h in helpers)
+    back = reduced.xreplace({sp.Symbol(f"V[{h.name}]", real=True): h.expr for h in helpers})
+    assert sp.simplify(back - rhs) == 0
+    assert sp.count_ops(reduced) < sp.count_ops(rhs) / 2
+
+
 def test_sympy_expression_is_the_same_object_everywhere() -> None:
     # the circuit B-source is built from DWLIF_RHS itself, not from a copy
     from spinspice.circuits.devices import dwlif_device
 
     dev = dwlif_device(dwlif.DWLIFParams(), mtj.MTJParams())
-    b = dev.element("dmdt")
-    free = {s.name for s in b.expr.free_symbols}
+    expr = _inlined(dev, "dmdt")
+    free = {s.name for s in expr.free_symbols}
     assert {"V[m]", "I[sense]"} <= free
-    back = b.expr.xreplace(
+    back = expr.xreplace(
         {
             sp.Symbol("V[m]", real=True): dwlif.DWLIF_RHS.inputs[0],
             sp.Symbol("I[sense]", real=True): dwlif.DWLIF_RHS.inputs[1] * sp.Symbol("area_m2", real=True),
