@@ -22,7 +22,7 @@ import numpy as np
 import typer
 
 from spinspice import __version__
-from spinspice.errors import ModelParameterError, SpinspiceError
+from spinspice.errors import ModelParameterError, SimulationError, SpinspiceError
 from spinspice.io import atomic_write_json, atomic_write_text, report_header, staged_output, to_jsonable
 from spinspice.units import parse_value
 
@@ -36,6 +36,16 @@ app = typer.Typer(
 OutOpt = Annotated[Path, typer.Option("--out", help="output folder (created; written atomically)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the report JSON on stdout")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="random seed (recorded in the report)")]
+ResumeOpt = Annotated[
+    bool,
+    typer.Option("--resume", help="complete the run journalled in --out: only missing or failed jobs run"),
+]
+FreshOpt = Annotated[
+    bool, typer.Option("--fresh", help="discard the jobs journalled in --out and start over")
+]
+JobTimeoutOpt = Annotated[
+    float | None, typer.Option("--job-timeout", help="seconds one ngspice run may take (default: none)")
+]
 ParamOpt = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="NAME=VALUE, SI suffixes accepted (repeatable)"),
@@ -64,7 +74,7 @@ def parse_params(pairs: Sequence[str] | None) -> dict[str, str]:
         if not sep or not name or not value:
             raise ModelParameterError(f"--param {item!r}: write NAME=VALUE, e.g. --param m_th=0.7")
         if name in out:
-            raise ModelParameterError(f"--param {name} given twice")
+            raise ModelParameterError(f"--param {name!r} given twice")
         out[name] = value
     return out
 
@@ -154,6 +164,16 @@ def models(
 
 
 # -- neuron ------------------------------------------------------------------------
+#: drive settings ``neuron`` also takes as ``--param NAME=VALUE`` (with or without the unit suffix)
+_DRIVE_PARAMS = {
+    "t_on": ("t_on", "t_on_s"),
+    "t_off": ("t_off", "t_off_s"),
+    "t_edge": ("t_edge", "t_edge_s"),
+    "j_write": ("j_write", "j_write_a_per_m2"),
+    "i_write": ("i_write", "i_write_a"),
+}
+
+
 def _drive_from_options(
     cell: Any,
     t_on: str | None,
@@ -247,8 +267,19 @@ def neuron(
             f"{model} is not a neuron model (it does not spike); `spinspice models` marks the spiking ones"
         )
     cell, preset_name = get_cell(model, preset)
+    # drive settings may come as --param too (t_on=1n is --t-on 1n); an explicit option wins
+    drive_text = {
+        key: settings.pop(name) for key, names in _DRIVE_PARAMS.items() for name in names if name in settings
+    }
     cell = cell.with_text(settings)
-    drive = _drive_from_options(cell, t_on, t_off, j_write, i_write, t_edge)
+    drive = _drive_from_options(
+        cell,
+        t_on if t_on is not None else drive_text.get("t_on"),
+        t_off if t_off is not None else drive_text.get("t_off"),
+        j_write if j_write is not None else drive_text.get("j_write"),
+        i_write if i_write is not None else drive_text.get("i_write"),
+        t_edge if t_edge is not None else drive_text.get("t_edge"),
+    )
     duration_s = (
         parse_value(duration, "s", name="duration")
         if duration is not None
@@ -895,9 +926,7 @@ def evaluate(
 
 @app.command("import-snntorch")
 def import_snntorch(
-    source: Annotated[
-        str, typer.Argument(help="file.py:function returning the nn.Sequential, or a pickled model.pt")
-    ],
+    source: Annotated[str, typer.Argument(help="file.py:function returning the nn.Sequential")],
     dataset: Annotated[str, typer.Option(help="data set the network was trained for")] = "mnist5k",
     steps: Annotated[int, typer.Option(help="time steps per image")] = 25,
     encoding: Annotated[str, typer.Option(help="rate or direct")] = "rate",
@@ -909,9 +938,10 @@ def import_snntorch(
     epochs: Annotated[int, typer.Option(help="fine-tuning epochs after a swap (0: none)")] = 1,
     batch_size: Annotated[int, typer.Option("--batch-size")] = 128,
     lr: Annotated[float, typer.Option(help="Adam learning rate for fine-tuning")] = 1e-3,
-    allow_pickle: Annotated[
-        bool, typer.Option("--allow-pickle", help="load a whole pickled module (runs its code)")
-    ] = False,
+    weights: Annotated[
+        Path | None,
+        typer.Option("--weights", help="state_dict file to load into it (torch.load weights_only=True)"),
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="checkpoint to write")] = Path("results/import/model.pt"),
     json_out: JsonOpt = False,
     seed: SeedOpt = 0,
@@ -926,7 +956,7 @@ def import_snntorch(
 
     _seed(seed)
     data = load_dataset(dataset)
-    module = load_module(source, allow_pickle=allow_pickle)
+    module = load_module(source, weights=weights)
     net = from_snntorch(
         module, image_shape=data.image_shape, n_classes=data.n_classes, steps=steps, encoding=encoding
     )
@@ -1157,6 +1187,42 @@ def _write_drivers(net: Any, options: Any) -> int:
     )
 
 
+@app.command("verify-raw")
+def verify_raw_cmd(
+    netlists: Annotated[Path, typer.Argument(help="the --out folder of `spinspice netlist` (manifest.json)")],
+    raw: Annotated[Path, typer.Argument(help="raw file of one of its netlists run elsewhere (-r FILE)")],
+    layer: Annotated[
+        list[int] | None, typer.Option("--layer", help="layer index to check (repeatable; default: found)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="report folder (default: NETLISTS/verify-<raw name>)")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Check a netlist run outside spinspice: every neuron's spike slots in RAW vs the manifest's."""
+    from spinspice.cosim.verify_raw import load_manifest, verify_raw
+    from spinspice.netlists.names import sanitize_identifier
+
+    manifest = load_manifest(netlists)
+    result = verify_raw(netlists, manifest, raw, layer)
+    folder = out if out is not None else netlists / f"verify-{sanitize_identifier(raw.stem)}"
+    report = {**report_header("spinspice.verify_raw"), "netlists": str(netlists), **result}
+    atomic_write_json(folder / "verify.json", to_jsonable(report))
+    lines = [
+        f"layer {lay['index']} ({lay['file']}): {lay['matched_neurons']}/{lay['n_neurons']} neurons spike "
+        "in the expected slots"
+        + "".join(
+            f"\n  neuron {n['neuron']}: circuit {n['circuit_slots']}, expected {n['expected_slots']}"
+            for n in lay["mismatched"][:5]
+        )
+        for lay in result["layers"]
+    ]
+    lines.append(f"report: {folder / 'verify.json'}")
+    _emit(report, json_out, "\n".join(lines))
+    if not result["all_match"]:
+        raise typer.Exit(1)
+
+
 @app.command()
 def cosim(
     checkpoint: CheckpointArg,
@@ -1190,6 +1256,9 @@ def cosim(
     keep_netlists: Annotated[
         bool, typer.Option("--keep-netlists", help="keep every run's netlist under OUT/netlists")
     ] = False,
+    job_timeout: JobTimeoutOpt = None,
+    resume: ResumeOpt = False,
+    fresh: FreshOpt = False,
     out: OutOpt = Path("results/cosim"),
     json_out: JsonOpt = False,
     seed: SeedOpt = 0,
@@ -1198,6 +1267,9 @@ def cosim(
     with the network's, and report agreement, latency and energy."""
     report = _cosim_job(
         checkpoint,
+        job_timeout=job_timeout,
+        resume=resume,
+        fresh=fresh,
         samples=samples,
         dataset=dataset,
         mode=mode,
@@ -1217,6 +1289,8 @@ def cosim(
         seed=seed,
     )
     _emit(report, json_out, _cosim_summary(report, out))
+    if report["failed_samples"]:
+        raise _failed_jobs(len(report["failed_samples"]), report["n_requested"], "images", report)
 
 
 def _cosim_job(checkpoint: Path, *, options: Any, out: Path, seed: int, **kw: Any) -> dict[str, Any]:
@@ -1233,6 +1307,7 @@ def _cosim_job(checkpoint: Path, *, options: Any, out: Path, seed: int, **kw: An
     data = load_dataset(spec)
     ids = sample_ids(len(data.y_test), kw["samples"])
     settings = CosimSettings(
+        timeout_s=kw["job_timeout"],
         mode=kw["mode"],
         synapse=kw["synapse"],
         levels=kw["levels"],
@@ -1267,11 +1342,20 @@ def _cosim_job(checkpoint: Path, *, options: Any, out: Path, seed: int, **kw: An
     if kw["compare_schedules"]:
         other = "rows" if options.schedule == "all" else "all"
         passes.append(dataclasses.replace(settings, options=dataclasses.replace(options, schedule=other)))
+    journal = _journal(
+        out / "jobs",
+        {"kind": "cosim", **{k: v for k, v in meta.items() if k not in ("workers", "scheduler")}, "ids": ids,
+         "passes": [st.to_json() for st in passes]},
+        resume=kw["resume"],
+        fresh=kw["fresh"],
+    )  # fmt: skip
     with staged_output(out) as stage, _progress() as progress:
         reports = []
+        failed: list[dict[str, Any]] = []
         for st in passes:
             task = progress.add_task(f"cosim {st.mode} ({st.options.schedule})", total=len(ids))
             t0 = time.perf_counter()
+            failures: list[dict[str, Any]] = []
             results = run_cosim(
                 dataclasses.replace(prepared, settings=st),  # the mapping does not depend on the schedule
                 data,
@@ -1280,7 +1364,16 @@ def _cosim_job(checkpoint: Path, *, options: Any, out: Path, seed: int, **kw: An
                 scheduler=kw.get("scheduler"),
                 workdir=(stage / "netlists" / st.options.schedule) if kw["keep_netlists"] else None,
                 on_sample=lambda _r, task=task: progress.advance(task),
+                journal=journal / st.options.schedule,
+                failures=failures,
             )
+            failed += [{**f, "schedule": st.options.schedule} for f in failures]
+            if not results:
+                raise SimulationError(
+                    f"all {len(ids)} images failed; first: {failures[0]['error']}",
+                    netlist_path=failures[0]["netlist"],
+                    attempts=failures[0]["attempts"],
+                )
             rep = summarize_cosim(results, {**meta, "settings": st.to_json()})
             rep["wall_s"] = time.perf_counter() - t0
             reports.append((rep, results))
@@ -1305,8 +1398,51 @@ def _cosim_job(checkpoint: Path, *, options: Any, out: Path, seed: int, **kw: An
                 }
                 for (rep, rep_results), st in zip(reports, passes, strict=True)
             ]
+        report["n_requested"] = len(ids)
+        report["failed_samples"] = failed
         report = write_cosim_outputs(report, results, stage)
     return report
+
+
+def _journal(folder: Path, key: dict[str, Any], *, resume: bool, fresh: bool) -> Path:
+    """The job journal of a resumable run: ``folder/run.json`` names the run it belongs to.
+
+    A journal with finished jobs is only continued with ``--resume`` (and only for the same
+    run) or discarded with ``--fresh``; anything else is refused before work starts."""
+    import shutil
+
+    if resume and fresh:
+        raise ModelParameterError("give --resume or --fresh, not both")
+    key = json.loads(json.dumps(to_jsonable(key), sort_keys=True))
+    stamp = folder / "run.json"
+    done = sum(1 for _ in folder.rglob("*.json")) - stamp.is_file() if folder.is_dir() else 0
+    if fresh and folder.is_dir():
+        shutil.rmtree(folder)
+    elif folder.is_dir() and done:
+        try:
+            same = json.loads(stamp.read_text(encoding="utf-8")).get("run") == key
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+            same = False
+        if not resume:
+            raise ModelParameterError(
+                f"{folder.parent} holds {done} finished jobs of an earlier run: pass --resume to complete "
+                "it, --fresh to start over, or choose another --out"
+            )
+        if not same:
+            raise ModelParameterError(
+                f"{folder.parent} holds jobs of another run (other checkpoint, images or settings): "
+                "--resume needs the same command; pass --fresh to start over or choose another --out"
+            )
+    atomic_write_json(stamp, {**report_header("spinspice.job_journal"), "run": key})
+    return folder
+
+
+def _failed_jobs(n_failed: int, n_total: int, what: str, report: dict[str, Any]) -> SpinspiceError:
+    first = next(iter(report.get("failed_samples") or report.get("failed_points") or []), {})
+    return SimulationError(
+        f"{n_failed} of {n_total} {what} failed (recorded in the report; the others are done): "
+        f"run the same command again with --resume; first failure: {first.get('error', '?')}"
+    )
 
 
 def _cosim_summary(r: dict[str, Any], out: Path) -> str:
@@ -1342,7 +1478,7 @@ def _parse_grid(sets: list[str]) -> dict[str, list[Any]]:
         if not sep or not name or not values.strip():
             raise ModelParameterError(f"--set {item!r}: write NAME=V1,V2,... (e.g. t_off_s=1n,2n)")
         if name in grid:
-            raise ModelParameterError(f"--set {name} given twice")
+            raise ModelParameterError(f"--set {name!r} given twice")
         parts = [v.strip() for v in values.split(",") if v.strip()]
         if name in ("schedule", "synapse"):
             grid[name] = parts
@@ -1369,12 +1505,15 @@ def sweep(
     mode: Annotated[str, typer.Option(help="stepped, full or parasitic")] = "stepped",
     workers: WorkersOpt = 0,
     scheduler: SchedulerOpt = None,
+    job_timeout: JobTimeoutOpt = None,
+    resume: ResumeOpt = False,
+    fresh: FreshOpt = False,
     out: OutOpt = Path("results/sweep"),
     json_out: JsonOpt = False,
     seed: SeedOpt = 0,
 ) -> None:
     """A grid of co-simulations over neuron and circuit parameters: results table (CSV, JSON)
-    and trade-off plots; started again with the same grid and --out it resumes."""
+    and trade-off plots; a failed or interrupted sweep is completed with --resume."""
     import csv
     import io
 
@@ -1391,8 +1530,10 @@ def sweep(
     spec = dataset or ck.meta.get("dataset") or "mnist5k"
     data = load_dataset(spec)
     ids = sample_ids(len(data.y_test), samples)
-    base = CosimSettings(mode=mode, seed=seed)
+    base = CosimSettings(mode=mode, seed=seed, timeout_s=job_timeout)
     validate_points(ck.net, base, points)
+    if resume and fresh:
+        raise ModelParameterError("give --resume or --fresh, not both")
     sweep_spec = {
         "checkpoint_sha256": hashlib.sha256(checkpoint.read_bytes()).hexdigest(),
         "dataset": data.name,
@@ -1402,11 +1543,27 @@ def sweep(
         "seed": seed,
     }
     spec_path = out / "sweep.json"
-    if spec_path.is_file():
-        if json.loads(spec_path.read_text()) != to_jsonable(sweep_spec):
+    if spec_path.is_file() and fresh:
+        import shutil
+
+        shutil.rmtree(out / "points", ignore_errors=True)  # only what a sweep writes
+        for name in ("sweep.json", "results.csv", "results.json", "tradeoff.png"):
+            (out / name).unlink(missing_ok=True)
+    elif spec_path.is_file():
+        try:
+            same = json.loads(spec_path.read_text(encoding="utf-8")) == to_jsonable(sweep_spec)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            same = False
+        finished = len(list((out / "points").glob("*.json")))
+        if not same:
             raise ModelParameterError(
                 f"{out} holds another sweep (different checkpoint, grid, samples, mode or seed): "
-                "choose another --out"
+                "choose another --out, or pass --fresh to discard it"
+            )
+        if finished and not resume:
+            raise ModelParameterError(
+                f"{out} holds {finished} points of this sweep: pass --resume to complete it, --fresh to "
+                "start over, or choose another --out"
             )
     elif out.exists() and any(out.iterdir()):
         raise ModelParameterError(f"{out} exists and is not a sweep folder: choose another --out")
@@ -1426,15 +1583,30 @@ def sweep(
     names = list(grid)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([*names, *SUMMARY_KEYS])
+    writer.writerow([*names, "status", *SUMMARY_KEYS])
     for r in rows:
-        writer.writerow([*(r["point"][n] for n in names), *(r[k] for k in SUMMARY_KEYS)])
+        writer.writerow(
+            [
+                *(r["point"][n] for n in names),
+                r["status"],
+                *("" if r[k] is None else r[k] for k in SUMMARY_KEYS),
+            ]
+        )
     atomic_write_text(out / "results.csv", buf.getvalue())
     report = {
         **report_header("spinspice.sweep"),
         **sweep_spec,
         "points": rows,
         "resumed_points": resumed,
+        "failed_points": [
+            {
+                "point": r["point"],
+                "error": r["failed_samples"][0]["error"],
+                "failed_samples": r["failed_samples"],
+            }
+            for r in rows
+            if r["status"] != "done"
+        ],
         "files": ["results.csv", "results.json", "sweep.json", "tradeoff.png", "points/"],
     }
     plot_tradeoffs(rows, out / "tradeoff.png")
@@ -1442,6 +1614,9 @@ def sweep(
     lines = [f"{len(rows)} points x {len(ids)} images ({resumed} resumed from {out}/points):"]
     for r in rows:
         point = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in r["point"].items())
+        if r["status"] != "done":
+            lines.append(f"  {point}: FAILED ({r['failed_samples'][0]['error']})")
+            continue
         acc = r["circuit_accuracy"]
         lines.append(
             f"  {point}: circuit accuracy {'n/a' if acc is None else f'{acc * 100:.1f} %'}, "
@@ -1451,6 +1626,8 @@ def sweep(
         )
     lines.append(f"table: {out / 'results.csv'}; plot: {out / 'tradeoff.png'}")
     _emit(report, json_out, "\n".join(lines))
+    if report["failed_points"]:
+        raise _failed_jobs(len(report["failed_points"]), len(rows), "points", report)
 
 
 # -- demo --------------------------------------------------------------------------
@@ -1524,6 +1701,9 @@ def demo(
             backend="batch",
             trace="auto",
             keep_netlists=False,
+            job_timeout=None,
+            resume=False,
+            fresh=True,  # the demo is a new run each time
             out=out,
             seed=seed,
         )

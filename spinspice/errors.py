@@ -22,6 +22,7 @@ __all__ = [
     "SpinspiceError",
     "TrainingError",
     "UnitError",
+    "WorkerCrashError",
     "did_you_mean",
 ]
 
@@ -47,7 +48,8 @@ class SimulatorNotFoundError(SpinspiceError):
 
 
 class SimulationError(SpinspiceError):
-    """ngspice failed; carries the netlist path and the last log lines."""
+    """ngspice failed; carries the netlist path, the last log lines and ``attempts``, the
+    option sets tried (``["as written", "gear", ...]``: see :mod:`spinspice.cosim.backends`)."""
 
     def __init__(
         self,
@@ -67,11 +69,15 @@ class SimulationError(SpinspiceError):
         parts = [msg]
         if self.netlist_path is not None:
             parts.append(f"netlist: {self.netlist_path}")
-        if self.attempts:
+        if len(self.attempts) > 1:  # one attempt: nothing was retried, nothing to say
             parts.append("tried: " + ", ".join(self.attempts))
         if self.log_tail:
             parts.append("ngspice said: " + " | ".join(self.log_tail[-3:]))
         return "; ".join(parts)
+
+
+class WorkerCrashError(SimulationError):
+    """A worker process died (killed, out of memory, crashed) while running jobs."""
 
 
 class RawFileError(SpinspiceError):

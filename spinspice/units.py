@@ -143,7 +143,10 @@ def format_float(value: float, digits: int | None = None) -> str:
     if digits is None:
         text = repr(value)
         return text[:-2] if text.endswith(".0") else text
-    return f"{value:.{digits}g}"
+    text = f"{value:.{digits}g}"
+    if not math.isfinite(float(text)):  # rounded past the largest double (1.8e308 -> 2e+308)
+        text = repr(value)
+    return text
 
 
 def format_si(value: float, digits: int = 12) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import pytest
 
 from spinspice.cosim.backends import BatchBackend, SharedBackend
@@ -68,3 +69,33 @@ def digits_checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp("ck") / "m.pt"
     save_checkpoint(path, net, {"dataset": "digits"})
     return path
+
+
+def raw_file_bytes(
+    names: list[str], data: np.ndarray, *, ascii_: bool, complex_: bool, points: int | None = None
+) -> bytes:
+    """A raw file as ngspice writes it: binary or ASCII (``Values:``), real or complex."""
+    n_points = data.shape[0] if points is None else points
+    header = [
+        "Title: synthetic",
+        "Date: today",
+        "Plotname: Transient Analysis",
+        f"Flags: {'complex' if complex_ else 'real'}",
+        f"No. Variables: {len(names)}",
+        f"No. Points: {n_points}",
+        "Variables:",
+        *[f"\t{i}\t{n}\t{'time' if i == 0 else 'voltage'}" for i, n in enumerate(names)],
+        "Values:" if ascii_ else "Binary:",
+    ]
+    head = ("\n".join(header) + "\n").encode()
+    if not ascii_:
+        return head + data.astype("<c16" if complex_ else "<f8").tobytes()
+
+    def fmt(x: complex) -> str:
+        return f"{float(x.real)!r},{float(x.imag)!r}" if complex_ else repr(float(x.real))
+
+    body = []
+    for p, row in enumerate(data):
+        body.append(f" {p}\t{fmt(row[0])}")
+        body += [f"\t{fmt(x)}" for x in row[1:]]
+    return head + ("\n".join(body) + "\n" if body else "").encode()

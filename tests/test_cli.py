@@ -85,7 +85,8 @@ def test_neuron_batch_backend_and_params(tmp_path, capsys) -> None:
         (["--t-on", "0"], ["t_on", "(0, inf)"]),
         (["--t-on", "-1n"], ["t_on", "(0, inf)"]),
         (["--param", "alpha_per_s=abc"], ["alpha_per_s", "abc"]),
-        (["--param", "alpha=1"], ["alpha", "did you mean 'alpha_per_s'"]),
+        (["--param", "alpah_per_s=1"], ["alpah_per_s", "did you mean 'alpha_per_s'"]),
+        (["--param", "k=1"], ["'k'", "unknown parameter"]),  # k_sat, k_clip ...: no unit-less alias
         (["--param", "novalue"], ["NAME=VALUE"]),
         (["--duration", "-5n"], ["duration"]),
         (["--model", "nope"], ["unknown model"]),
@@ -363,4 +364,24 @@ def test_import_snntorch_and_swap(tmp_path, capsys) -> None:
     assert code == 0, err
     assert json.loads(out)["neuron"]["model"] == "dw-lif"
     code, _, err = _run(capsys, "import-snntorch", str(tmp_path / "whole.pt"), "--dataset", "digits")
-    assert code == 1 and "does not exist" in err
+    assert code == 1 and "pickled module is not loaded" in err and err.count("\n") == 1
+    # the weights may come separately, as a state_dict loaded with weights_only=True
+    import runpy
+
+    import torch
+
+    module = runpy.run_path(str(src))["build"]()
+    with torch.no_grad():
+        for p in module.parameters():
+            p.mul_(0.5)
+    torch.save(module.state_dict(), tmp_path / "w.pt")
+    code, out, err = _run(
+        capsys, "import-snntorch", f"{src}:build", "--weights", str(tmp_path / "w.pt"), "--dataset", "digits",
+        "--steps", "5", "--json", "--out", str(tmp_path / "imp2" / "m.pt"),
+    )  # fmt: skip
+    assert code == 0, err
+    from spinspice.snn.checkpoint import load_checkpoint
+
+    half = load_checkpoint(tmp_path / "imp2" / "m.pt").net.synapses[0].weight
+    whole = load_checkpoint(tmp_path / "imp" / "m.pt").net.synapses[0].weight
+    assert torch.allclose(half, 0.5 * whole)

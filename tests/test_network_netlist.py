@@ -118,7 +118,9 @@ def test_hostile_names_are_sanitised_and_nan_weights_refused(checkpoint, tmp_pat
     payload = torch.load(checkpoint, weights_only=True)
     meta = json.loads(payload["config"])
     cfg = NetConfig.from_json(meta["network"])
-    net = SpikingNet(dataclasses.replace(cfg, arch="evil\n.control\nshell touch pwned\n.endc"))
+    with pytest.raises(ModelParameterError, match="control character"):
+        dataclasses.replace(cfg, arch="evil\n.control\nshell touch pwned\n.endc")
+    net = SpikingNet(dataclasses.replace(cfg, arch="evil .control shell 'touch' \"pwned\" ünï"))
     net.load_state_dict(payload["state_dict"])
     path = save_checkpoint(tmp_path / "evil.pt", net, {"dataset": "digits\n.control"})
     code = main(["netlist", str(path), "--dataset", "digits", "--out", str(tmp_path / "nl")])

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import raw_file_bytes
 
 from spinspice.cosim.rawfile import canonical_name, parse_raw, read_raw
 from spinspice.errors import RawFileError
@@ -10,20 +11,7 @@ from spinspice.errors import RawFileError
 def _binary_raw(
     names: list[str], data: np.ndarray, *, complex_: bool = False, points: int | None = None
 ) -> bytes:
-    n_points = data.shape[0] if points is None else points
-    header = [
-        "Title: synthetic",
-        "Date: today",
-        "Plotname: Transient Analysis",
-        f"Flags: {'complex' if complex_ else 'real'}",
-        f"No. Variables: {len(names)}",
-        f"No. Points: {n_points}",
-        "Variables:",
-        *[f"\t{i}\t{n}\t{'time' if i == 0 else 'voltage'}" for i, n in enumerate(names)],
-        "Binary:",
-    ]
-    body = data.astype("<c16" if complex_ else "<f8").tobytes()
-    return ("\n".join(header) + "\n").encode() + body
+    return raw_file_bytes(names, data, ascii_=False, complex_=complex_, points=points)
 
 
 def test_binary_real_round_trip() -> None:

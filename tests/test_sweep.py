@@ -28,7 +28,7 @@ def test_sweep_writes_the_table_and_resumes(digits_checkpoint, tmp_path, capsys)
     first = json.loads(capsys.readouterr().out)
     assert len(first["points"]) == 4 and first["resumed_points"] == 0
     lines = (out / "results.csv").read_text().splitlines()
-    assert lines[0].startswith("t_off_s,variability,torch_accuracy") and len(lines) == 5
+    assert lines[0].startswith("t_off_s,variability,status,torch_accuracy") and len(lines) == 5
     assert (out / "tradeoff.png").stat().st_size > 0
     by_point = {(r["point"]["t_off_s"], r["point"]["variability"]): r for r in first["points"]}
     # longer OFF time: a longer step, later decisions (same network, same images)
@@ -37,12 +37,14 @@ def test_sweep_writes_the_table_and_resumes(digits_checkpoint, tmp_path, capsys)
     # a job lost half way: remove one point's result, run again, only it is recomputed
     victim = out / "points" / f"{point_key({'t_off_s': 2e-9, 'variability': 0.1})}.json"
     victim.unlink()
-    assert main(args) == 0
+    assert main(args) == 1  # finished points are never overwritten by accident
+    assert "pass --resume to complete it" in capsys.readouterr().err
+    assert main([*args, "--resume"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["resumed_points"] == 3
     assert again["points"] == first["points"]
     # another grid in the same folder is refused
-    assert main([*args[:3], "t_off_s=3n", *args[4:]]) == 1
+    assert main([*args[:3], "t_off_s=3n", *args[4:], "--resume"]) == 1
     assert "holds another sweep" in capsys.readouterr().err
 
 

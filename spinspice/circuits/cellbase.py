@@ -233,6 +233,10 @@ class CellParams(abc.ABC):
         owner = {name: g for g, ps in self.groups().items() for name in ps.param_names()}
         per_group: dict[str, dict[str, Any]] = {}
         for name, text in pairs.items():
+            # a name without its unit suffix (alpha for alpha_per_s) names the one parameter it starts
+            suffixed = [full for full in owner if full.startswith(f"{name}_")]
+            if name not in owner and len(suffixed) == 1:
+                name = suffixed[0]
             if name not in owner:
                 raise ModelParameterError(
                     f"unknown parameter {name!r} for model {self.model}{did_you_mean(name, owner)}; "

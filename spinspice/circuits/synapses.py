@@ -143,12 +143,14 @@ def map_layer(
     if variability < 0:
         raise ModelParameterError("variability (log-normal sigma) must be >= 0")
     w_clip = float(np.percentile(np.abs(w), clip_percentile)) if w.size else 0.0
-    if w_clip == 0.0:
-        w_clip = 1.0  # all-zero layer: any scale works
-    s = (device.g_max_s - device.g_min_s) / w_clip
-    wc = np.clip(w, -w_clip, w_clip)
-    g_pos = device.g_min_s + np.maximum(wc, 0.0) * s
-    g_neg = device.g_min_s + np.maximum(-wc, 0.0) * s
+    span = device.g_max_s - device.g_min_s
+    if w_clip <= 0 or not np.isfinite(span / w_clip):
+        w_clip = 1.0  # an all-zero (or all but zero: subnormal) layer: any scale works
+    s = span / w_clip
+    with np.errstate(over="ignore"):
+        u = np.clip(w / w_clip, -1.0, 1.0)  # weights in units of w_clip: no overflow at any scale
+    g_pos = device.g_min_s + np.maximum(u, 0.0) * span
+    g_neg = device.g_min_s + np.maximum(-u, 0.0) * span
     levels = device.level_values()
     if levels is not None:
         g_pos = levels[np.abs(g_pos[..., None] - levels).argmin(-1)]
@@ -157,11 +159,11 @@ def map_layer(
         rng = np.random.default_rng(seed)
         g_pos = g_pos * rng.lognormal(0.0, variability, g_pos.shape)
         g_neg = g_neg * rng.lognormal(0.0, variability, g_neg.shape)
-    eff = (g_pos - g_neg) / s
-    err = eff - w
+    with np.errstate(over="ignore"):
+        err = (g_pos - g_neg) / span - w / w_clip  # relative to w_clip
     errors = {
-        "rms_error_rel": float(np.sqrt(np.mean(err**2)) / w_clip) if w.size else 0.0,
-        "max_error_rel": float(np.max(np.abs(err)) / w_clip) if w.size else 0.0,
+        "rms_error_rel": float(np.sqrt(np.mean(err**2))) if w.size else 0.0,
+        "max_error_rel": float(np.max(np.abs(err))) if w.size else 0.0,
         "n_clipped": int(np.sum(np.abs(w) > w_clip)),
         "n_weights": int(w.size),
         "n_zero_weights": int(np.sum(w == 0)),

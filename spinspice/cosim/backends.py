@@ -16,12 +16,53 @@ Ngspice version" for every release after 34.  Here informational output never
 fails a run, and a real error always does: an error line, a non-zero exit, a
 missing or empty result all raise :class:`SimulationError` carrying the
 netlist path and the last log lines.
+
+Non-convergence: the escalation
+-------------------------------
+When ngspice gives up on a time point or an operating point (``timestep too
+small``, ``singular matrix``, ``iteration limit reached``, ``no convergence``,
+gmin/source stepping that ends the run, ``Transient op failed``) both backends
+run the same netlist again with more forgiving settings, one rung of
+:data:`ESCALATION` at a time.  Each rung keeps the changes of the rungs before
+it; a rung's options go on a new ``.options`` line just before ``.end``
+(ngspice lets a later ``.options`` override an earlier one: checked with
+ngspice 39 for ``method`` and ``reltol``), so the original lines stay as
+written:
+
+1. ``"as written"`` -- the netlist unchanged;
+2. ``"gear"`` -- ``.options method=gear`` (damps the trapezoidal rule's
+   ringing); skipped when the netlist already integrates with gear, as every
+   netlist spinspice writes does;
+3. ``"tmax/10"`` -- the ``.tran`` line's maximum step divided by ten (when the
+   line has no TMAX, ngspice's default ``min(TSTEP, (TSTOP-TSTART)/50)`` is
+   divided and written out); skipped without a ``.tran`` line that can be read;
+4. ``"relaxed tolerances"`` -- ``reltol=1e-3 abstol=1e-10 vntol=1e-5
+   chgtol=1e-13 itl1=500 itl4=100``; an option the netlist already sets looser
+   keeps its value (a rung never tightens anything), and the rung is skipped
+   when nothing would change.  ``gmin`` is left alone: it adds leakage to the
+   devices, i.e. changes the circuit rather than the numerics.
+
+Any other failure (syntax error, unknown model, crash, timeout, no results)
+is raised at once.  ``timeout_s`` applies to each attempt.  A run that needs a
+retry costs more: ``tmax/10`` makes an attempt up to ten times slower.
+
+What the caller sees: a successful run returns :class:`SimulatedWaveforms` (a
+:class:`~spinspice.cosim.waveforms.Waveforms` with ``attempts``, the names of
+the rungs run, ``("as written",)`` when the first try worked; it survives
+``with_probes`` and pickling, and ``wf.log`` starts with one line per failed
+attempt).  When every rung fails, :class:`NonConvergenceError` (a
+:class:`SimulationError`) says ``ngspice did not converge (timestep too small)
+after 4 attempts`` and carries ``attempts``, ``cause``, the netlist path and
+the last attempt's log lines; an error of another kind raised during a retry
+carries the ``attempts`` made so far.  ``BatchBackend(escalation=ESCALATION[:1])``
+turns retries off; :func:`run_with_escalation` drives any single-run callable.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes.util
+import dataclasses
 import os
 import re
 import shutil
@@ -29,9 +70,9 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -40,14 +81,25 @@ from spinspice.cosim.rawfile import canonical_name, read_raw
 from spinspice.cosim.waveforms import Waveforms
 from spinspice.errors import RawFileError, SimulationError, SimulatorNotFoundError, did_you_mean
 from spinspice.netlists.spice import NgspiceDialect
+from spinspice.units import format_float, format_si
 
 __all__ = [
     "BACKENDS",
+    "ESCALATION",
+    "RELAXED_TOLERANCES",
     "Backend",
     "BatchBackend",
+    "EscalationStep",
+    "NonConvergenceError",
     "SharedBackend",
+    "SimulatedWaveforms",
+    "add_options",
     "classify_message",
+    "convergence_cause",
     "get_backend",
+    "netlist_options",
+    "run_with_escalation",
+    "scale_tmax",
     "with_analysis",
 ]
 
@@ -112,6 +164,299 @@ def with_analysis(netlist: str, analysis: Transient | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+# -- non-convergence and the escalation ---------------------------------------------
+# what ngspice 39 prints when Newton or the time step gives up ("doAnalyses: TRAN:  Timestep
+# too small; ...", "Error: Transient op failed, timestep too small", "Warning: singular
+# matrix:  check node x", "doAnalyses: iteration limit reached", "Warning: source stepping
+# failed"); the operating point falls back to a transient op, whose failure again reads
+# "timestep too small"
+_NONCONVERGENCE = re.compile(
+    r"timestep too small|singular matrix|matrix is singular|iteration limit|too many iterations|"
+    r"no convergence|non-?convergence|(?:gmin|source) stepping failed|"
+    r"(?:transient op|dc solution|transient solution) failed",
+    re.IGNORECASE,
+)
+# error lines that only say that the run stopped, whatever the reason
+_STOPPED = re.compile(r"simulation\(s\) aborted|simulation interrupted", re.IGNORECASE)
+# ngspice's banner and memory statistics: never worth showing as "the last log lines"
+_NOISE = re.compile(
+    r"^\s*(\*\*|batch mode|simulation output goes|comments and warnings go|total (dram|analysis|elapsed)|"
+    r"dram currently|maximum ngspice|current ngspice|shared ngspice|text \(code\)|stack =|library pages|"
+    r"note: no compatibility mode)",
+    re.IGNORECASE,
+)
+
+
+def _useful(lines: Iterable[str]) -> list[str]:
+    return [line for line in lines if line.strip() and not _NOISE.match(line)]
+
+
+def convergence_cause(lines: Iterable[str]) -> str | None:
+    """The non-convergence that ended a failed run (``"timestep too small"``), or None.
+
+    None as well when the log holds no error line or any other error (a syntax error, an
+    unknown model, a crash): those are not retried.  An error line naming the cause wins
+    over the warnings that led up to it (``Warning: singular matrix`` is routine on the
+    way to an operating point; ``doAnalyses: iteration limit reached`` is no error line
+    by itself, ``run simulation(s) aborted`` after it is).
+    """
+    lines = [ln for ln in lines if not ln.strip().lower().startswith(("circuit:", "title"))]
+    errors = _errors(lines)
+    if not errors or any(not _NONCONVERGENCE.search(e) and not _STOPPED.search(e) for e in errors):
+        return None
+    for line in [*errors, *lines]:
+        match = _NONCONVERGENCE.search(line)
+        if match:
+            cause = match.group(0).lower()
+            return "singular matrix" if cause == "matrix is singular" else cause
+    return None
+
+
+class NonConvergenceError(SimulationError):
+    """ngspice gave up on a time point or the operating point (see the escalation above).
+
+    ``cause`` is the short reason (``"timestep too small"``); ``attempts`` the rungs tried.
+    """
+
+    def __init__(self, message: str, *, cause: str = "", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.cause = cause
+
+
+def _failure(message: str, lines: list[str], netlist_path: Path | None) -> SimulationError:
+    """The error of one failed attempt: :class:`NonConvergenceError` when it may be retried."""
+    cause = convergence_cause(lines)
+    if cause is None:
+        return SimulationError(message, netlist_path=netlist_path, log_tail=_useful(lines))
+    return NonConvergenceError(message, cause=cause, netlist_path=netlist_path, log_tail=_useful(lines))
+
+
+@dataclasses.dataclass
+class SimulatedWaveforms(Waveforms):
+    """:class:`Waveforms` of a backend run, with the escalation rungs it took.
+
+    ``attempts`` names every rung run, in order: ``("as written",)`` when the first try
+    worked, ``("as written", "gear", "tmax/10")`` when the third one did.  Being a field,
+    it survives ``with_probes`` (``dataclasses.replace``) and pickling to worker processes.
+    """
+
+    attempts: tuple[str, ...] = ()
+
+    @property
+    def retried(self) -> bool:
+        return len(self.attempts) > 1
+
+
+# netlist text rewriting -- option cards and the .tran line
+_OPTIONS_CARD = re.compile(r"^\s*\.opt(?:ion)?s?\b", re.IGNORECASE)
+_ASSIGNMENT = re.compile(r"([a-z_]\w*)\s*=\s*([^\s=]+)", re.IGNORECASE)
+_SPICE_NUMBER = re.compile(
+    r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[fpnumkgt])?[a-z]*$", re.IGNORECASE
+)
+_SPICE_SCALE = {
+    "f": 1e-15,
+    "p": 1e-12,
+    "n": 1e-9,
+    "u": 1e-6,
+    "m": 1e-3,
+    "k": 1e3,
+    "meg": 1e6,
+    "g": 1e9,
+    "t": 1e12,
+    "mil": 25.4e-6,
+}
+
+
+def _spice_number(token: str | None) -> float | None:
+    """A SPICE number (``"20p"``, ``"1e-9"``, ``"10ns"``, ``"1meg"``; ``m`` is milli), or None."""
+    match = _SPICE_NUMBER.match(token.strip()) if token else None
+    if match is None:
+        return None
+    scale = _SPICE_SCALE[match.group(2).lower()] if match.group(2) else 1.0
+    return float(match.group(1)) * scale
+
+
+def _cards(netlist: str) -> list[tuple[int, int, str]]:
+    """``(first, last, text)`` for each card of ``netlist``: ``+`` continuations joined."""
+    lines = netlist.split("\n")
+    cards: list[tuple[int, int, str]] = []
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("+") and cards:
+            first, _, text = cards[-1]
+            cards[-1] = (first, i, text + " " + line.lstrip()[1:])
+        else:
+            cards.append((i, i, line))
+    return cards
+
+
+def netlist_options(netlist: str) -> dict[str, str]:
+    """``name -> value`` of the ``.options`` cards of ``netlist`` (names lower case; the
+    last card wins, as in ngspice; flags without a value are left out)."""
+    found: dict[str, str] = {}
+    for _, _, card in _cards(netlist):
+        if _OPTIONS_CARD.match(card):
+            body = card.split(None, 1)[1] if len(card.split(None, 1)) > 1 else ""
+            for name, value in _ASSIGNMENT.findall(body):
+                found[name.lower()] = value
+    return found
+
+
+def add_options(netlist: str, options: dict[str, str], label: str = "") -> str:
+    """``netlist`` with a ``.options`` card for ``options`` just before its ``.end`` (after
+    every card it already has, so that these values win), appended when there is no ``.end``."""
+    card = ".options " + " ".join(f"{k}={v}" for k, v in options.items())
+    new = ([f"* spinspice convergence escalation: {label}"] if label else []) + [card]
+    lines = netlist.rstrip("\n").split("\n")
+    end = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].strip().lower() == ".end"), None)
+    if end is None:
+        lines += new
+    else:
+        lines[end:end] = new
+    return "\n".join(lines) + "\n"
+
+
+def scale_tmax(netlist: str, factor: float) -> str | None:
+    """``netlist`` whose ``.tran`` maximum step is ``factor`` times what it was.
+
+    ``.tran TSTEP TSTOP [TSTART [TMAX]] [UIC]``; without TMAX (or with 0) ngspice uses
+    ``min(TSTEP, (TSTOP - TSTART) / 50)``, which is scaled and written out.  None when the
+    netlist has no ``.tran`` card whose numbers can be read (parameters in braces, say).
+    """
+    lines = netlist.split("\n")
+    changed = False
+    for first, last, card in reversed(_cards(netlist)):
+        tokens = card.split()
+        if not tokens or tokens[0].lower() != ".tran":
+            continue
+        numbers = []
+        for tok in tokens[1:5]:
+            value = _spice_number(tok)
+            if value is None:
+                break
+            numbers.append((tok, value))
+        if len(numbers) < 2:
+            return None
+        rest = tokens[1 + len(numbers) :]
+        tstep, tstop = numbers[0][1], numbers[1][1]
+        tstart = numbers[2][1] if len(numbers) > 2 else 0.0
+        tmax = numbers[3][1] if len(numbers) > 3 else 0.0
+        if tmax <= 0:
+            tmax = min(tstep, (tstop - tstart) / 50)
+        if not tmax > 0:
+            return None
+        head = [tok for tok, _ in numbers[:3]] + (["0"] if len(numbers) < 3 else [])
+        lines[first : last + 1] = [" ".join([tokens[0], *head, format_si(tmax * factor, 6), *rest])]
+        changed = True
+    return "\n".join(lines) if changed else None
+
+
+class EscalationStep(NamedTuple):
+    """One rung: ``rewrite(netlist)`` returns the netlist for this attempt (built on the
+    previous rung's), or None when the rung does not apply to it and is skipped."""
+
+    name: str
+    rewrite: Callable[[str], str | None]
+
+
+def _as_written(netlist: str) -> str:
+    return netlist
+
+
+def _gear(netlist: str) -> str | None:
+    if netlist_options(netlist).get("method", "trap").lower().startswith("gear"):
+        return None
+    return add_options(netlist, {"method": "gear"}, "gear")
+
+
+def _tmax_over_10(netlist: str) -> str | None:
+    return scale_tmax(netlist, 0.1)
+
+
+#: the options of the "relaxed tolerances" rung (ngspice defaults: reltol 1e-3, abstol
+#: 1e-12, vntol 1e-6, chgtol 1e-14, itl1 100, itl4 10)
+RELAXED_TOLERANCES: dict[str, float] = {
+    "reltol": 1e-3,
+    "abstol": 1e-10,
+    "vntol": 1e-5,
+    "chgtol": 1e-13,
+    "itl1": 500,
+    "itl4": 100,
+}
+
+
+def _relaxed(netlist: str) -> str | None:
+    current = netlist_options(netlist)
+    values: dict[str, str] = {}
+    loosened = False
+    for name, value in RELAXED_TOLERANCES.items():
+        now = _spice_number(current.get(name))
+        loosened |= now is None or now < value
+        new = value if now is None else max(now, value)
+        values[name] = str(int(new)) if name.startswith("itl") else format_float(new)
+    return add_options(netlist, values, "relaxed tolerances") if loosened else None
+
+
+#: the rungs tried, in order, when ngspice does not converge (see the module docstring)
+ESCALATION: tuple[EscalationStep, ...] = (
+    EscalationStep("as written", _as_written),
+    EscalationStep("gear", _gear),
+    EscalationStep("tmax/10", _tmax_over_10),
+    EscalationStep("relaxed tolerances", _relaxed),
+)
+
+
+def _simulated(wf: Waveforms, attempts: list[str], failures: list[str]) -> SimulatedWaveforms:
+    fields = {f.name: getattr(wf, f.name) for f in dataclasses.fields(Waveforms)}
+    fields["log"] = [*failures, *wf.log]
+    return SimulatedWaveforms(**fields, attempts=tuple(attempts))
+
+
+def run_with_escalation(
+    run_once: Callable[[str], Waveforms],
+    netlist: str,
+    steps: Sequence[EscalationStep] = ESCALATION,
+) -> SimulatedWaveforms:
+    """Run ``netlist`` with ``run_once``, climbing ``steps`` while ngspice does not converge.
+
+    ``run_once(text)`` runs one attempt and raises :class:`NonConvergenceError` for a
+    failure worth a retry, any other :class:`SimulationError` for one that is not.
+    Returns the first success, with ``attempts``; raises :class:`NonConvergenceError`
+    when the last rung fails too, with every rung tried in ``attempts``.
+    """
+    if not steps:
+        raise ValueError("run_with_escalation needs at least one step (ESCALATION[:1]: no retries)")
+    attempts: list[str] = []
+    failures: list[str] = []
+    last: NonConvergenceError | None = None
+    text = netlist
+    for step in steps:
+        new = step.rewrite(text)
+        if new is None:
+            continue
+        text = new
+        attempts.append(step.name)
+        try:
+            wf = run_once(text)
+        except NonConvergenceError as err:
+            last = err
+            failures.append(f"spinspice: attempt {len(attempts)} ({step.name}) failed: {err.args[0]}")
+            continue
+        except SimulationError as err:
+            err.attempts = list(attempts)
+            raise
+        return _simulated(wf, attempts, failures)
+    if last is None:
+        raise ValueError("no escalation step applied to the netlist (the first must always apply)")
+    n = len(attempts)
+    raise NonConvergenceError(
+        f"ngspice did not converge ({last.cause}) after {n} attempt{'s' if n > 1 else ''}",
+        cause=last.cause,
+        netlist_path=last.netlist_path,
+        log_tail=last.log_tail,
+        attempts=attempts,
+    )
+
+
 class Backend(Protocol):
     name: str
 
@@ -133,8 +478,11 @@ class BatchBackend:
 
     name = "batch"
 
-    def __init__(self, executable: str | None = None) -> None:
+    def __init__(
+        self, executable: str | None = None, *, escalation: Sequence[EscalationStep] = ESCALATION
+    ) -> None:
         self._exe = executable
+        self.escalation = tuple(escalation)
 
     def executable(self) -> str:
         exe = self._exe or os.environ.get("SPINSPICE_NGSPICE") or shutil.which("ngspice")
@@ -158,9 +506,18 @@ class BatchBackend:
         *,
         netlist_path: str | Path | None = None,
         timeout_s: float | None = None,
-    ) -> Waveforms:
+    ) -> SimulatedWaveforms:
+        """Run ``netlist`` (with ``analysis`` as its ``.tran``), retrying non-convergence
+        up the escalation; ``timeout_s`` applies to each attempt."""
         exe = self.executable()
         text = with_analysis(netlist, analysis)
+        return run_with_escalation(
+            lambda t: self._run_once(exe, t, netlist_path, timeout_s), text, self.escalation
+        )
+
+    def _run_once(
+        self, exe: str, text: str, netlist_path: str | Path | None, timeout_s: float | None
+    ) -> Waveforms:
         with tempfile.TemporaryDirectory(prefix="spinspice-ngspice-") as tmp:
             work = Path(tmp)
             cir = work / "netlist.cir"
@@ -183,19 +540,19 @@ class BatchBackend:
                 raise SimulationError(
                     f"ngspice did not finish within {timeout_s:g} s",
                     netlist_path=shown,
-                    log_tail=_tail(log),
+                    log_tail=_useful(_tail(log)),
                 ) from None
             wall = time.perf_counter() - t0
             lines = _tail(log, n=10_000) + proc.stdout.splitlines() + proc.stderr.splitlines()
             errors = _errors(lines)
             if proc.returncode != 0 or errors:
                 cause = errors[0].strip() if errors else f"exit status {proc.returncode}"
-                raise SimulationError(f"ngspice failed ({cause})", netlist_path=shown, log_tail=lines)
+                raise _failure(f"ngspice failed ({cause})", lines, shown)
             try:
                 plots = read_raw(raw)
             except RawFileError as err:
                 raise SimulationError(
-                    f"ngspice produced no usable results: {err}", netlist_path=shown, log_tail=lines
+                    f"ngspice produced no usable results: {err}", netlist_path=shown, log_tail=_useful(lines)
                 ) from None
         return _waveforms(plots[-1].data, self.name, wall, lines, shown)
 
@@ -281,9 +638,12 @@ def _make_shared() -> Any:
 
         @staticmethod
         def _background_thread_running(is_running: bool, ngspice_id: int, user_data: Any) -> int:
-            # PySpice 1.5 returns None here, which cffi cannot turn into the C int
+            # PySpice 1.5 returns None here, which cffi cannot turn into the C int.  Despite
+            # PySpice's name, ngspice passes its flag "exited": False when the background
+            # thread starts, True when it has finished (sharedspice.c, _thread_run)
             self = ffi.from_handle(user_data)
             self._is_running = is_running
+            self.bg_exited = bool(is_running)
             return 0
 
     NgSpiceShared.setup_platform()
@@ -309,6 +669,9 @@ class SharedBackend:
 
     name = "shared"
 
+    def __init__(self, *, escalation: Sequence[EscalationStep] = ESCALATION) -> None:
+        self.escalation = tuple(escalation)
+
     def available(self) -> bool:
         return _library_path() is not None
 
@@ -325,17 +688,24 @@ class SharedBackend:
         *,
         netlist_path: str | Path | None = None,
         timeout_s: float | None = None,
-    ) -> Waveforms:
+    ) -> SimulatedWaveforms:
+        """Run ``netlist`` (with ``analysis`` as its ``.tran``), retrying non-convergence
+        up the escalation; ``timeout_s`` applies to each attempt."""
         text = with_analysis(netlist, analysis)
         shown = Path(netlist_path) if netlist_path is not None else None
+        return run_with_escalation(lambda t: self._run_once(t, shown, timeout_s), text, self.escalation)
+
+    def _run_once(self, text: str, shown: Path | None, timeout_s: float | None) -> Waveforms:
         with _SHARED_LOCK:
             ng = self._instance()
             lib, ffi = ng._ngspice_shared, ng._ffi
 
-            def fail(message: str) -> SimulationError:
+            def fail(message: str, *, may_retry: bool = False) -> SimulationError:
                 log = list(ng.log)
                 _cleanup(ng)
-                return SimulationError(message, netlist_path=shown, log_tail=log)
+                if may_retry:  # a run that ended in an error: non-convergence is retried
+                    return _failure(message, log, shown)
+                return SimulationError(message, netlist_path=shown, log_tail=_useful(log))
 
             ng.log = []
             _command(ng, "destroy all")
@@ -349,9 +719,11 @@ class SharedBackend:
             if timeout_s is None:
                 _command(ng, "run")
             else:
+                # ngSpice_running() reads False until the background thread has started, which
+                # on a busy machine takes more than a moment: wait for its "exited" callback
+                ng.bg_exited = None
                 _command(ng, "bg_run")
-                time.sleep(0.001)
-                while lib.ngSpice_running():
+                while ng.bg_exited is not True:
                     if time.perf_counter() - t0 > timeout_s:
                         _command(ng, "bg_halt")
                         while lib.ngSpice_running():
@@ -362,7 +734,7 @@ class SharedBackend:
             log = list(ng.log)
             errors = _errors(log)
             if errors:
-                raise fail(f"ngspice failed ({errors[0].strip()})")
+                raise fail(f"ngspice failed ({errors[0].strip()})", may_retry=True)
             try:
                 data = _current_plot(ng)
             finally:

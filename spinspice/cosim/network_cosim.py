@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -43,7 +44,7 @@ from spinspice.cosim.energy import delivered_energy_j
 from spinspice.cosim.netgen import check_circuit_network, expected_spikes
 from spinspice.cosim.simulate import probe_names
 from spinspice.cosim.spikes import crossings
-from spinspice.errors import ModelParameterError
+from spinspice.errors import ModelParameterError, SimulationError, SpinspiceError, WorkerCrashError
 from spinspice.models.waveforms import PulseTrain
 from spinspice.netlists.spice import format_testbench
 from spinspice.snn.arch import SpikingNet
@@ -224,7 +225,13 @@ class GroupTask:
 
 def run_group(task: GroupTask) -> dict[str, Any]:
     """Simulate a group and return its spike times, energies by component and traces."""
-    wf = get_backend(task.backend).run(task.netlist, netlist_path=task.netlist_path, timeout_s=task.timeout_s)
+    try:
+        wf = get_backend(task.backend).run(
+            task.netlist, netlist_path=task.netlist_path, timeout_s=task.timeout_s
+        )
+    except SimulationError as err:
+        err.netlist_text = task.netlist  # type: ignore[attr-defined]  # kept by the caller's journal
+        raise
     wf = wf.with_probes(dict(task.vectors))
     t = wf.time_s
     energy: dict[str, float] = {}
@@ -246,6 +253,7 @@ def run_group(task: GroupTask) -> dict[str, Any]:
         "energy_j": energy,
         "traces": traces,
         "time_points": len(t),
+        "attempts": list(getattr(wf, "attempts", ("as written",))),  # the convergence escalation
     }
 
 
@@ -309,8 +317,11 @@ def simulate_sample(
             )
             path = Path(workdir) / f"s{index}_l{k}_n{grp[0]}.cir" if workdir is not None else None
             tasks.append(GroupTask.of(lc, grp, sorted(traced & set(grp)), st.backend, st.timeout_s, path))
-        for out in mapper(run_group, tasks):
+        retried: list[dict[str, Any]] = []
+        for grp, out in zip(groups, mapper(run_group, tasks), strict=True):
             points += out["time_points"]
+            if len(out["attempts"]) > 1:
+                retried.append({"neurons": list(grp), "attempts": out["attempts"]})
             for j, times in out["spikes"].items():
                 spike_times[j] = times
             for comp, e in out["energy_j"].items():
@@ -335,6 +346,7 @@ def simulate_sample(
                 "n_neurons": n_out,
                 "n_inputs": mapping.g_pos_s.shape[1] - 1,
                 "n_runs": len(groups),
+                "retried_runs": retried,
                 "time_points": points,
                 "wall_s": time.perf_counter() - t0,
                 "slot_s": slot_s,
@@ -425,13 +437,55 @@ def executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Mapper]
     if workers == 1:
         yield map
         return
-    import concurrent.futures as cf
-    import multiprocessing as mp
 
-    with cf.ProcessPoolExecutor(
-        max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_quiet_worker
-    ) as pool:
-        yield lambda fn, tasks: pool.map(fn, tasks, chunksize=max(1, len(tasks) // (8 * workers)))
+    pool = _RecoveringPool(workers)
+    try:
+        yield pool.map
+    finally:
+        pool.shutdown()
+
+
+class _RecoveringPool:
+    """A spawned process pool that survives the death of a worker.
+
+    When a worker process dies (killed, out of memory, a crash in native code) the
+    ``concurrent.futures`` pool is broken for good; the jobs of that map call fail with
+    :class:`WorkerCrashError` (the caller records them as failed) and the next map call
+    gets a fresh pool, so the rest of a campaign continues."""
+
+    def __init__(self, workers: int) -> None:
+        import threading
+
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._pool = self._start()
+
+    def _start(self) -> Any:
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        return cf.ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=mp.get_context("spawn"), initializer=_quiet_worker
+        )
+
+    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        pool = self._pool
+        try:
+            return list(pool.map(fn, tasks, chunksize=max(1, len(tasks) // (8 * self.workers))))
+        except BrokenProcessPool as err:
+            with self._lock:
+                if self._pool is pool:  # the first to notice replaces it
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = self._start()
+            raise WorkerCrashError(
+                f"a worker process died while running {len(tasks)} ngspice jobs ({err}); "
+                "they are recorded as failed: run again with --resume to complete them"
+            ) from None
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _quiet_worker() -> None:
@@ -447,31 +501,94 @@ def run_cosim(
     scheduler: str | None = None,
     workdir: str | Path | None = None,
     on_sample: Callable[[dict[str, Any]], None] | None = None,
+    journal: str | Path | None = None,
+    failures: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Co-simulate test images ``ids`` of ``data``; every layer's ngspice runs are spread over
     ``workers`` processes or the Dask cluster at ``scheduler`` (:func:`executor`).  Results
-    come back in the order of ``ids`` and do not depend on where the runs went."""
+    come back in the order of ``ids`` and do not depend on where the runs went.
 
-    def one(i: int, mapper: Mapper) -> dict[str, Any]:
-        return simulate_sample(
-            prepared, data.x_test[i], index=i, label=int(data.y_test[i]), workdir=workdir, mapper=mapper
-        )
+    ``journal``: a folder where each finished image is written (``sample-<i>.json``,
+    atomically) and from which finished images are taken instead of being run again
+    (resume).  ``failures``: when given, an image whose runs fail (ngspice error or crash,
+    a dead worker) is appended there as ``{"index", "error", "netlist", "attempts",
+    "log_tail"}`` and left out of the results, and the other images go on; without it the
+    first failure is raised."""
+    from spinspice.io import atomic_write_json, to_jsonable
+
+    folder = Path(journal) if journal is not None else None
+
+    def one(i: int, mapper: Mapper) -> dict[str, Any] | None:
+        done = folder / f"sample-{i}.json" if folder is not None else None
+        if done is not None and done.is_file():
+            result = _read_sample(done, i)
+            if result is not None:
+                return result
+        try:
+            result = simulate_sample(
+                prepared, data.x_test[i], index=i, label=int(data.y_test[i]), workdir=workdir, mapper=mapper
+            )
+        except SpinspiceError as err:
+            if failures is None:
+                raise
+            failures.append(failure_record(i, err, folder))
+            return None
+        # every result takes the same JSON round trip, run now or read back from the journal
+        result = json.loads(json.dumps(to_jsonable(result), allow_nan=False))
+        if done is not None:
+            atomic_write_json(done, result)
+        return result
+
+    def finished(result: dict[str, Any] | None) -> None:
+        if result is not None and on_sample is not None:
+            on_sample(result)
 
     with executor(workers, scheduler) as mapper:
         if workers == 1 and not scheduler:
             out = []
             for i in ids:
                 out.append(one(i, mapper))
-                if on_sample is not None:
-                    on_sample(out[-1])
-            return out
-        # two images in flight: while one waits for its layer's runs, the other builds its
-        # next layer (torch, netlists), so the workers do not idle between layers and images
-        import concurrent.futures as cf
+                finished(out[-1])
+        else:
+            # two images in flight: while one waits for its layer's runs, the other builds its
+            # next layer (torch, netlists), so the workers do not idle between layers and images
+            import concurrent.futures as cf
 
-        with cf.ThreadPoolExecutor(max_workers=2) as threads:
-            futures = [threads.submit(one, i, mapper) for i in ids]
-            for fut in cf.as_completed(futures):
-                if on_sample is not None:
-                    on_sample(fut.result())
-            return [f.result() for f in futures]
+            with cf.ThreadPoolExecutor(max_workers=2) as threads:
+                futures = [threads.submit(one, i, mapper) for i in ids]
+                for fut in cf.as_completed(futures):
+                    finished(fut.result())
+                out = [f.result() for f in futures]
+    if failures is not None:
+        failures.sort(key=lambda f: f["index"])
+    return [r for r in out if r is not None]
+
+
+def failure_record(index: int, err: SpinspiceError, keep: Path | None = None) -> dict[str, Any]:
+    """What a report keeps of a failed image: the cause, the netlist, the options tried.
+
+    With ``keep`` (a folder) the failing netlist is saved there as ``failed-sample-<i>.cir``
+    (a run's own netlist lives in a temporary folder that is gone by now)."""
+    from spinspice.io import atomic_write_text
+
+    netlist = getattr(err, "netlist_path", None)
+    text = getattr(err, "netlist_text", None)
+    if keep is not None and text:
+        netlist = atomic_write_text(keep / f"failed-sample-{index}.cir", text)
+    return {
+        "index": index,
+        "error": str(err),
+        "kind": type(err).__name__,
+        "netlist": str(netlist) if netlist else None,
+        "attempts": list(getattr(err, "attempts", [])),
+        "log_tail": list(getattr(err, "log_tail", []))[-5:],
+    }
+
+
+def _read_sample(path: Path, index: int) -> dict[str, Any] | None:
+    """A journalled result, or None when the file is unreadable (it is then run again)."""
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return result if isinstance(result, dict) and result.get("index") == index else None

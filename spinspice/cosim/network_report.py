@@ -136,6 +136,13 @@ def summarize_cosim(results: Sequence[dict[str, Any]], meta: dict[str, Any]) -> 
             "ngspice_runs": sum(layer["n_runs"] for r in results for layer in r["layers"]),
             "time_points": sum(layer["time_points"] for r in results for layer in r["layers"]),
             "layer_wall_s": sum(layer["wall_s"] for r in results for layer in r["layers"]),
+            # runs that converged only after the escalation (spinspice.cosim.backends.ESCALATION)
+            "retried_runs": [
+                {"sample": r["index"], "layer": layer["index"], **run}
+                for r in results
+                for layer in r["layers"]
+                for run in layer.get("retried_runs", [])
+            ],
         },
         "samples": [
             {
@@ -293,6 +300,26 @@ def format_cosim_markdown(r: dict[str, Any]) -> str:
         "",
         f"Run time: {r['wall_s']:.1f} s wall on {r['workers']} worker(s); {rt['ngspice_runs']} ngspice runs, "
         f"{rt['time_points']} time points.",
+    ]
+    if rt["retried_runs"]:
+        lines += ["", "## Runs that needed the convergence escalation", ""]
+        lines += [
+            f"- image {x['sample']}, layer {x['layer']}, neurons {x['neurons'][0]}..{x['neurons'][-1]}: "
+            + " -> ".join(x["attempts"])
+            for x in rt["retried_runs"]
+        ]
+    failed = r.get("failed_samples") or []
+    if failed:
+        n = r.get("n_requested", "?")
+        lines += ["", f"## Failed images ({len(failed)} of {n}; not in the figures)", ""]
+        lines += [
+            f"- image {f['index']}: {f['error']}"
+            + (f" (tried: {', '.join(f['attempts'])})" if f["attempts"] else "")
+            for f in failed
+        ]
+        lines.append("")
+        lines.append("Run the same command again with `--resume` to complete them.")
+    lines += [
         "",
         "Figures: `raster.png` (circuit vs torch spikes, first image), `traces.png` (device state and "
         "read-out with thresholds), `energy.png`, `latency.png`, `agreement.png`.",

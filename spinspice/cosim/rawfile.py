@@ -59,6 +59,8 @@ def read_raw(path: str | Path) -> list[RawPlot]:
         blob = path.read_bytes()
     except FileNotFoundError:
         raise RawFileError(f"raw file {path} does not exist; did ngspice run?") from None
+    except OSError as err:  # a folder, no permission ...
+        raise RawFileError(f"cannot read raw file {path}: {err.strerror or err}") from None
     return parse_raw(blob, source=str(path))
 
 
@@ -123,6 +125,13 @@ def _parse_one(blob: bytes, pos: int, source: str) -> tuple[RawPlot, int]:
         raise RawFileError(f"{source}: header announces {n_vars} variables, lists {len(names)}")
     is_complex = "complex" in flags
     width = 2 if is_complex else 1
+    if n_vars == 0:
+        raise RawFileError(f"{source}: raw header announces no variables (not a SPICE result)")
+    # ASCII data needs 2 bytes a value at least: a corrupt point count never allocates or
+    # loops beyond what the file can hold (binary data is measured exactly below)
+    if key != "Binary" and n_points * n_vars * 2 > len(blob) - pos:
+        have = (len(blob) - pos) // (n_vars * 2)
+        raise RawFileError(f"{source}: raw file is truncated: at most {have} of {n_points} points present")
     if key == "Binary":
         n_bytes = n_points * n_vars * width * 8
         chunk = blob[pos : pos + n_bytes]

@@ -125,11 +125,27 @@ def run_point(
     workers: int = 1,
     scheduler: str | None = None,
 ) -> dict[str, Any]:
-    """Co-simulate ``ids`` for one point; return its summary row."""
+    """Co-simulate ``ids`` for one point; return its summary row.
+
+    A point whose images fail (ngspice error or crash, a dead worker) comes back with
+    ``status: "failed"``, the failures and no figures; the sweep goes on and ``--resume``
+    runs it again."""
     point_net, settings = _point_setup(net, base, point)
-    results = run_cosim(prepare(point_net, settings), data, ids, workers=workers, scheduler=scheduler)
+    failures: list[dict[str, Any]] = []
+    results = run_cosim(
+        prepare(point_net, settings), data, ids, workers=workers, scheduler=scheduler, failures=failures
+    )
+    if failures:
+        return {
+            "point": dict(point),
+            "status": "failed",
+            **dict.fromkeys(SUMMARY_KEYS),
+            "n_samples": len(ids),
+            "failed_samples": failures,
+        }
     report = summarize_cosim(results, {"settings": settings.to_json()})
-    return {"point": dict(point), **{k: report[k] for k in SUMMARY_KEYS}, "n_samples": len(ids)}
+    figures = {k: report[k] for k in SUMMARY_KEYS}
+    return {"point": dict(point), "status": "done", **figures, "n_samples": len(ids)}
 
 
 def run_sweep(
@@ -144,13 +160,19 @@ def run_sweep(
     scheduler: str | None = None,
     on_point: Callable[[dict[str, Any], bool], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run every point not yet in ``out_dir/points`` and return all rows in grid order."""
+    """Run every point not yet done in ``out_dir/points`` and return all rows in grid order
+    (failed points are run again)."""
     rows = []
     for point in points:
         path = out_dir / "points" / f"{point_key(point)}.json"
         if path.is_file():
-            row = json.loads(path.read_text())
-            if row.get("point") == dict(point) and row.get("n_samples") == len(ids):
+            try:
+                row = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                row = {}  # unreadable: run it again
+            done = row.get("status", "done") == "done"
+            if done and row.get("point") == dict(point) and row.get("n_samples") == len(ids):
+                row = {"status": "done", **row}
                 rows.append(row)
                 if on_point is not None:
                     on_point(row, True)
@@ -170,6 +192,7 @@ def plot_tradeoffs(rows: Sequence[Mapping[str, Any]], path: Path) -> Path:
     from spinspice.io import pyplot, save_figure
 
     plt = pyplot()
+    rows = [r for r in rows if r.get("status", "done") == "done"]
     e = np.array([r["energy_per_inference_j"] * 1e12 for r in rows])
     acc = np.array([(r["circuit_accuracy"] or 0.0) * 100 for r in rows])
     lat = np.array([r["mean_latency_s"] * 1e9 for r in rows])

@@ -211,8 +211,13 @@ class DWMTJParams(ParamSet):
             raise ModelParameterError(
                 f"x_b_m = {self.x_b_m:g} m must exceed l_mtj_m = {self.l_mtj_m:g} m (MTJ_B after MTJ_A)"
             )
-        if self.r_ap_a_ohm <= self.r_p_a_ohm or self.r_ap_b_ohm <= self.r_p_b_ohm:
-            raise ModelParameterError("R_AP must exceed R_P for both MTJs")
+        for mtj in ("a", "b"):
+            r_p, r_ap = getattr(self, f"r_p_{mtj}_ohm"), getattr(self, f"r_ap_{mtj}_ohm")
+            if r_ap <= r_p:
+                raise ModelParameterError(
+                    f"r_ap_{mtj}_ohm = {r_ap:g} ohm must exceed r_p_{mtj}_ohm = {r_p:g} ohm "
+                    f"(MTJ_{mtj.upper()}: R_AP > R_P)"
+                )
 
     # -- derived geometry ---------------------------------------------------------
     @property

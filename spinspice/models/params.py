@@ -111,16 +111,20 @@ class ParamSet:
                     f"{info.name} = {value!r} is not a number ({info.desc}, unit {info.unit})"
                 )
             unit = "" if info.unit in ("", "1") else f" {info.unit}"
-            if not math.isfinite(float(value)):
+            try:
+                as_float = float(value)
+            except OverflowError:  # an int beyond the float range
+                as_float = math.inf
+            if not math.isfinite(as_float):
                 raise ModelParameterError(
-                    f"{info.name} = {value!r} is not finite; allowed range {info.range_text()}{unit}"
+                    f"{info.name} = {str(value)[:24]} is not finite; allowed range {info.range_text()}{unit}"
                 )
-            if not info.contains(float(value)):
+            if not info.contains(as_float):
                 raise ModelParameterError(
                     f"{info.name} = {value:g} is outside its allowed range "
                     f"{info.range_text()}{unit} ({info.desc})"
                 )
-            object.__setattr__(self, info.name, float(value))
+            object.__setattr__(self, info.name, as_float)
         self._check()
 
     def _check(self) -> None:

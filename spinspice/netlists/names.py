@@ -36,12 +36,11 @@ def sanitize_identifier(text: str, *, what: str = "name") -> str:
         raise NetlistError(f"empty {what}: give every node, element and subcircuit a name")
     ascii_text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode()
     name = _BAD.sub("_", ascii_text.lower()).strip("_")
-    changed = name != raw
     if not name:
         name = "n"
     if not name[0].isalpha():
-        name = "n_" + name
-    if changed and name != raw.lower():
+        name = "n_" + name  # "1" -> "n_1_<hash>", never the same as a given "n_1"
+    if name != raw and name != raw.lower():
         # keep distinct inputs distinct: "a b" and "a_b" must not collide
         digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:6]
         name = f"{name}_{digest}"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import torch
@@ -50,6 +50,12 @@ class NetConfig:
             raise ModelParameterError(f"encoding {self.encoding!r}: choose one of {', '.join(ENCODINGS)}")
         if not self.input_gain > 0:
             raise ModelParameterError("input_gain must be > 0")
+        for where, text in _strings({"arch": self.arch, "layers": self.layers, "neuron": self.neuron}):
+            if not text.isprintable():
+                raise ModelParameterError(
+                    f"network config {where} = {text[:40]!r} contains a control character (newline, tab): "
+                    "names in a network config must be one line of printable text"
+                )
 
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -77,6 +83,19 @@ class NetConfig:
     def n_features(self) -> int:
         c, h, w = self.image_shape
         return c * h * w
+
+
+def _strings(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    """Every string (keys included) inside nested dicts, lists and tuples, with its location."""
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _strings(key, f"{where} key")
+            yield from _strings(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, (list, tuple)):
+        for k, item in enumerate(value):
+            yield from _strings(item, f"{where}[{k}]")
 
 
 def _fc(sizes: list[int]) -> tuple[dict[str, Any], ...]:

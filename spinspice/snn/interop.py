@@ -185,35 +185,43 @@ def swap_neurons(net: SpikingNet, neuron: dict[str, Any]) -> SpikingNet:
     return new.eval()
 
 
-def load_module(source: str, *, allow_pickle: bool = False) -> nn.Module:
+def load_module(source: str, *, weights: str | Path | None = None) -> nn.Module:
     """The snnTorch network named by ``source``.
 
-    ``file.py:function`` runs ``function()`` of that file (it returns the
-    network with its trained weights); ``model.pt`` is a whole pickled module,
-    loaded only with ``allow_pickle`` because unpickling runs code.
+    ``file.py:function`` runs ``function()`` of that file (the user's own code, as when
+    they run it themselves); it returns the network.  ``weights`` is an optional
+    ``state_dict`` file loaded into it with ``torch.load(..., weights_only=True)``.  A whole
+    pickled module is refused: unpickling runs whatever code the file carries (SPEC 7).
     """
     path_text, sep, func = source.rpartition(":")
-    if sep and path_text.endswith(".py"):
-        path = Path(path_text)
-        if not path.is_file():
-            raise CheckpointError(f"{path} does not exist")
-        scope = runpy.run_path(str(path))
-        if func not in scope or not callable(scope[func]):
-            raise CheckpointError(f"{path} defines no function {func}()")
-        module = scope[func]()
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise CheckpointError(f"{path} does not exist; give file.py:function or a pickled model.pt")
-        if not allow_pickle:
-            raise CheckpointError(
-                f"{path}: a whole pickled module runs code when it is loaded; pass --allow-pickle if you "
-                "trust it, or give file.py:function that builds the network and loads its state_dict"
-            )
+    if not (sep and path_text.endswith(".py")):
+        raise CheckpointError(
+            f"{source}: give file.py:function that builds the network (a whole pickled module is not "
+            "loaded: unpickling runs code); save its weights with torch.save(net.state_dict(), F) and "
+            "pass --weights F"
+        )
+    path = Path(path_text)
+    if not path.is_file():
+        raise CheckpointError(f"{path} does not exist")
+    scope = runpy.run_path(str(path))
+    if func not in scope or not callable(scope[func]):
+        raise CheckpointError(f"{path} defines no function {func}()")
+    module = scope[func]()
+    if isinstance(module, nn.Module) and weights is not None:
         try:
-            module = torch.load(path, map_location="cpu", weights_only=False)
+            state = torch.load(Path(weights), map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise CheckpointError(f"weights file {weights} does not exist") from None
         except Exception as err:
-            raise CheckpointError(f"{path}: cannot load a pickled module: {err}") from None
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise CheckpointError(f"{weights}: not a state_dict of plain tensors: {first}") from None
+        if not isinstance(state, dict):
+            raise CheckpointError(f"{weights}: holds a {type(state).__name__}, not a state_dict")
+        try:
+            module.load_state_dict(state, strict=True)
+        except RuntimeError as err:
+            first = str(err).strip().splitlines()[0]
+            raise CheckpointError(f"{weights}: the weights do not fit {source}: {first}") from None
     if not isinstance(module, nn.Module):
         raise CheckpointError(f"{source} did not give an nn.Module but {type(module).__name__}")
     return module

@@ -1,0 +1,117 @@
+"""Check a netlist run outside spinspice: its raw file against the manifest's expected spikes.
+
+A designer runs ``layer0.cir`` (or ``network.cir``) from ``spinspice netlist``
+in ngspice, Spectre or another SPICE with ``-r out.raw``; :func:`verify_raw`
+reads every neuron's spike probe from that raw file (vector names from
+``manifest.json``), turns the comparator's rising crossings of
+``spike_level_v`` into write slots (``t_offset_s`` and ``slot_s`` of the
+layer) and compares them, neuron by neuron, with ``expected_spike_slots``
+(the device model stepped on the same inputs).  Everything read is checked:
+a manifest of another schema, a raw file that is truncated or lacks a probe
+vector raise :class:`~spinspice.errors.DataError` /
+:class:`~spinspice.errors.RawFileError` naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spinspice.cosim.rawfile import RawPlot, canonical_name, read_raw
+from spinspice.cosim.spikes import crossings
+from spinspice.errors import DataError
+from spinspice.netlists.network import MANIFEST_SCHEMA
+
+__all__ = ["load_manifest", "verify_raw"]
+
+
+def load_manifest(folder: str | Path) -> dict[str, Any]:
+    """``manifest.json`` of a ``spinspice netlist`` output folder, checked."""
+    path = Path(folder) / "manifest.json"
+    if not path.is_file():
+        raise DataError(f"{folder}: no manifest.json (give the --out folder of `spinspice netlist`)")
+    try:
+        man = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise DataError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(man, dict) or man.get("schema") != MANIFEST_SCHEMA or not man.get("layers"):
+        raise DataError(f"{path}: not a {MANIFEST_SCHEMA} manifest")
+    return man
+
+
+def _vector(plot: RawPlot, names: dict[str, str], vector: str, source: str) -> np.ndarray:
+    key = names.get(canonical_name(vector))
+    if key is None:
+        raise DataError(f"{source}: no vector {vector} in the raw file (was it run from this netlist?)")
+    return np.real(plot.data[key])
+
+
+def _title(folder: Path, file: str) -> str | None:
+    path = folder / file
+    if not path.is_file():
+        return None
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        return fh.readline().strip()
+
+
+def verify_raw(
+    folder: str | Path, manifest: dict[str, Any], raw_path: str | Path, layers: list[int] | None = None
+) -> dict[str, Any]:
+    """Per layer and neuron: circuit spike slots from the raw file vs the expected ones.
+
+    ``layers`` picks layers by index; by default the layers of the netlist file in
+    ``folder`` whose title (first line) the raw file carries (every layer for
+    ``network.cir``)."""
+    folder = Path(folder)
+    plots = read_raw(raw_path)
+    plot = next((p for p in reversed(plots) if p.plotname.lower().startswith("transient")), None)
+    if plot is None:
+        raise DataError(f"{raw_path}: no transient analysis in the raw file")
+    names = {canonical_name(n): n for n in plot.names}
+    if "time" not in names:
+        raise DataError(f"{raw_path}: the transient plot has no time vector")
+    t = np.real(plot.data[names["time"]])
+    chosen = manifest["layers"]
+    if layers is not None:
+        known = {layer["index"] for layer in chosen}
+        bad = sorted(set(layers) - known)
+        if bad:
+            raise DataError(f"layer {bad[0]} is not in the manifest (layers {sorted(known)})")
+        chosen = [layer for layer in chosen if layer["index"] in layers]
+    else:
+        chosen = [layer for layer in chosen if _title(folder, layer["file"]) == plot.title.strip()]
+        if not chosen:
+            raise DataError(
+                f"{raw_path}: its title {plot.title.strip()[:60]!r} is not the first line of a netlist in "
+                f"{folder} (was it run from one of them?); name the layer with --layer"
+            )
+    out_layers = []
+    for layer in chosen:
+        neurons = []
+        for j in range(layer["n_neurons"]):
+            v = _vector(plot, names, layer["probes"][f"spike{j}"]["vector"], str(raw_path))
+            start = crossings(t, v, layer["spike_level_v"]) - layer["t_offset_s"]
+            slots = np.floor(start / layer["slot_s"] + 1e-9).astype(int).tolist()
+            expected = list(layer["expected_spike_slots"][str(j)])
+            neurons.append({"neuron": j, "circuit_slots": slots, "expected_slots": expected})
+        matched = sum(n["circuit_slots"] == n["expected_slots"] for n in neurons)
+        out_layers.append(
+            {
+                "index": layer["index"],
+                "file": layer["file"],
+                "n_neurons": layer["n_neurons"],
+                "matched_neurons": matched,
+                "mismatched": [n for n in neurons if n["circuit_slots"] != n["expected_slots"]],
+                "neurons": neurons,
+            }
+        )
+    return {
+        "raw_file": str(raw_path),
+        "t_stop_s": float(t[-1]) if len(t) else 0.0,
+        "time_points": len(t),
+        "layers": out_layers,
+        "all_match": all(not layer["mismatched"] for layer in out_layers),
+    }
