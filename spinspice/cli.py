@@ -1342,13 +1342,12 @@ def _cosim_job(checkpoint: Path, *, options: Any, out: Path, seed: int, **kw: An
     if kw["compare_schedules"]:
         other = "rows" if options.schedule == "all" else "all"
         passes.append(dataclasses.replace(settings, options=dataclasses.replace(options, schedule=other)))
+    # what identifies the run: not where or how long its jobs may run
+    same_run = {k: v for k, v in meta.items() if k not in ("workers", "scheduler", "settings")}
+    same_run["passes"] = [{**st.to_json(), "timeout_s": None} for st in passes]
     journal = _journal(
-        out / "jobs",
-        {"kind": "cosim", **{k: v for k, v in meta.items() if k not in ("workers", "scheduler")}, "ids": ids,
-         "passes": [st.to_json() for st in passes]},
-        resume=kw["resume"],
-        fresh=kw["fresh"],
-    )  # fmt: skip
+        out / "jobs", {"kind": "cosim", **same_run, "ids": ids}, resume=kw["resume"], fresh=kw["fresh"]
+    )
     with staged_output(out) as stage, _progress() as progress:
         reports = []
         failed: list[dict[str, Any]] = []
