@@ -1290,7 +1290,7 @@ def cosim(
     )
     _emit(report, json_out, _cosim_summary(report, out))
     if report["failed_samples"]:
-        raise _failed_jobs(len(report["failed_samples"]), report["n_requested"], "images", report)
+        raise _failed_jobs(report["failed_samples"], report["n_requested"], "images")
 
 
 def _cosim_job(checkpoint: Path, *, options: Any, out: Path, seed: int, **kw: Any) -> dict[str, Any]:
@@ -1436,11 +1436,10 @@ def _journal(folder: Path, key: dict[str, Any], *, resume: bool, fresh: bool) ->
     return folder
 
 
-def _failed_jobs(n_failed: int, n_total: int, what: str, report: dict[str, Any]) -> SpinspiceError:
-    first = next(iter(report.get("failed_samples") or report.get("failed_points") or []), {})
+def _failed_jobs(failed: list[dict[str, Any]], n_total: int, what: str) -> SpinspiceError:
     return SimulationError(
-        f"{n_failed} of {n_total} {what} failed (recorded in the report; the others are done): "
-        f"run the same command again with --resume; first failure: {first.get('error', '?')}"
+        f"{len(failed)} of {n_total} {what} failed (recorded in the report; the others are done): "
+        f"run the same command again with --resume; first failure: {failed[0]['error']}"
     )
 
 
@@ -1626,7 +1625,7 @@ def sweep(
     lines.append(f"table: {out / 'results.csv'}; plot: {out / 'tradeoff.png'}")
     _emit(report, json_out, "\n".join(lines))
     if report["failed_points"]:
-        raise _failed_jobs(len(report["failed_points"]), len(rows), "points", report)
+        raise _failed_jobs(report["failed_points"], len(rows), "points")
 
 
 # -- demo --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from spinspice.circuits.network import size_for_current, slot_pwl
 from spinspice.circuits.neurons import get_cell
 from spinspice.cli import main
 from spinspice.cosim.rawfile import canonical_name, read_raw
-from spinspice.cosim.spikes import crossings
+from spinspice.cosim.verify_raw import verify_raw
 from spinspice.errors import ModelParameterError
 from spinspice.snn.arch import NetConfig, SpikingNet
 from spinspice.snn.checkpoint import save_checkpoint
@@ -81,22 +81,23 @@ def test_emitted_netlists_spike_as_expected_in_plain_ngspice(checkpoint, tmp_pat
     runs = {}
     for layer in man["layers"]:
         if layer["file"] not in runs:
+            raw = f"{layer['file']}.raw"
             run = subprocess.run(
-                [exe, "-b", "-r", "out.raw", layer["file"]],
+                [exe, "-b", "-r", raw, layer["file"]],
                 cwd=tmp_path / "nl",
                 capture_output=True,
                 text=True,
             )
             assert run.returncode == 0, run.stderr[-2000:]
-            runs[layer["file"]] = read_raw(tmp_path / "nl" / "out.raw")[-1]
-        plot = runs[layer["file"]]
-        names = {canonical_name(n): n for n in plot.names}
-        t = plot.data[names["time"]]
-        for j in range(layer["n_neurons"]):
-            v = plot.data[names[canonical_name(layer["probes"][f"spike{j}"]["vector"])]]
-            start = crossings(t, v, layer["spike_level_v"]) - layer["t_offset_s"]
-            slots = np.floor(start / layer["slot_s"]).astype(int).tolist()
-            assert slots == layer["expected_spike_slots"][str(j)], (layer["file"], j)
+            runs[layer["file"]] = read_raw(tmp_path / "nl" / raw)[-1]
+            # every neuron of the file's layers, its spike slots vs the expected ones
+            checked = verify_raw(tmp_path / "nl", man, tmp_path / "nl" / raw)
+            for lay in checked["layers"]:
+                for n in lay["neurons"]:
+                    assert n["circuit_slots"] == n["expected_slots"], (lay["file"], n["neuron"])
+            assert {lay["index"] for lay in checked["layers"]} == {
+                x["index"] for x in man["layers"] if x["file"] == layer["file"]
+            }
     assert len(runs) == (1 if "--single" in extra else len(man["layers"]))
     assert any(
         layer["expected_spike_slots"][k] for layer in man["layers"] for k in layer["expected_spike_slots"]
