@@ -207,11 +207,15 @@ def _worker_killing_ngspice(tmp: Path, kill_at: int) -> tuple[Path, Path]:
     running the job) with SIGKILL, as the out-of-memory killer would; logs each run."""
     import shutil
 
-    log, exe = tmp / "runs.log", tmp / "ngspice-worker-killer"
+    log, exe, once = tmp / "runs.log", tmp / "ngspice-worker-killer", tmp / f"killed-at-{kill_at}"
+    # two workers run ngspice at once, so the count may step past kill_at between the append
+    # and the test: the first run at or after it kills, claimed by an atomic mkdir
     exe.write_text(
         "#!/bin/sh\n"
         f'echo run >> "{log}"\n'
-        f'if [ "$(wc -l < "{log}")" -eq {kill_at} ]; then kill -KILL $PPID; sleep 5; exit 1; fi\n'
+        f'if [ "$(wc -l < "{log}")" -ge {kill_at} ] && mkdir "{once}" 2>/dev/null; then\n'
+        "  kill -KILL $PPID; sleep 5; exit 1\n"
+        "fi\n"
         f'exec "{shutil.which("ngspice")}" "$@"\n'
     )
     exe.chmod(0o755)
