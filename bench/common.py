@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from spinspice.circuits.network import CrossbarOptions
-from spinspice.cosim.network_cosim import CosimSettings, executor, prepare, simulate_sample
+from spinspice.cosim.runner import CosimSettings, executor, prepare, simulate_sample
 from spinspice.snn.arch import NetConfig, SpikingNet, parse_arch
 from spinspice.snn.data import load_dataset
 from spinspice.snn.neurons import neuron_spec

@@ -15,7 +15,7 @@ import time
 import torch
 from common import mnist, peak_rss_mb
 
-from spinspice.cosim.network_cosim import CosimSettings, prepare, run_cosim
+from spinspice.cosim.runner import CosimSettings, prepare, run_cosim
 from spinspice.snn.arch import NetConfig, SpikingNet, parse_arch
 from spinspice.snn.checkpoint import load_checkpoint
 from spinspice.snn.neurons import neuron_spec

@@ -1,7 +1,7 @@
 """Regenerate the example traces shipped for `spinspice calibrate` (spinspice/data/calibration/).
 
 Each trace comes from the model's own open-loop equations with the generating
-parameters of ``spinspice.cosim.calibrate.EXAMPLES`` (recorded in the file's
+parameters of ``spinspice.experiments.calibrate.EXAMPLES`` (recorded in the file's
 ``# true_params`` line) plus seeded Gaussian read-out noise.  Run:
 
     .venv/bin/python docs/gen_calibration_examples.py
@@ -9,7 +9,7 @@ parameters of ``spinspice.cosim.calibrate.EXAMPLES`` (recorded in the file's
 
 from __future__ import annotations
 
-from spinspice.cosim.calibrate import EXAMPLES, base_params, example_path, make_example, write_trace
+from spinspice.experiments.calibrate import EXAMPLES, base_params, example_path, make_example, write_trace
 
 
 def main() -> None:

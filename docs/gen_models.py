@@ -19,20 +19,18 @@ from typing import Any
 
 import numpy as np
 
-from spinspice.circuits.cell import get_preset
-from spinspice.circuits.neurons import NEURON_CELLS, catalog, get_cell
-from spinspice.cosim.backends import ngspice_version
-from spinspice.cosim.neuron import run_neuron
+from spinspice.circuits.registry import MODELS, PRESETS, catalog, get_cell
+from spinspice.experiments.neuron import run_neuron
 from spinspice.io import atomic_write_text
 from spinspice.models.mtj import divider_vout, mtj_resistance
-from spinspice.models.registry import MODELS
 from spinspice.models.waveforms import PulseTrain
+from spinspice.sim.backends import ngspice_version
 
 PAPER_ENERGY_PJ = 11.7
 
 
 def measure_dwlif() -> dict[str, object]:
-    cell = get_preset("paper-001")
+    cell = get_cell("dw-lif", "paper-001")[0]
     out: dict[str, object] = {}
     mtj0 = cell.mtj.replace(bias_dependence=False)
     out["r_rest0"] = float(mtj_resistance(0.0, 0.0, cell.mtj))
@@ -250,7 +248,7 @@ stiff: with steps much longer than tau_comp the implicit solver can land on the
 wrong branch and release the reset early (observed: 100 ps - 5 ns spike errors
 with reltol=1e-3 or tau_comp = 5 ps at the default step). With these settings
 the circuit spike times stay within a few ps of the scipy reference at 250-500 MHz.
-The scipy reference (`spinspice.cosim.reference`) integrates the same device,
+The scipy reference (`spinspice.sim.reference`) integrates the same device,
 divider and comparator equations with LSODA and event location; it shares no
 code with ngspice.
 
@@ -301,7 +299,7 @@ def _equations(model: str) -> list[str]:
 
 
 def _preset_lines(model: str) -> list[str]:
-    presets = NEURON_CELLS[model].presets if model in NEURON_CELLS else {}
+    presets = PRESETS.get(model, {})
     if not presets:
         return []
     return [f"**Presets**: {', '.join(f'`{p}`' for p in presets)} (the first is the default).", ""]
@@ -354,7 +352,7 @@ re-simulates chosen columns as open-loop ngspice circuits.
 
 
 def field_section(figures: Path) -> list[str]:
-    from spinspice.cosim.fieldmap import field_map, write_field_map
+    from spinspice.experiments.fieldmap import field_map, write_field_map
     from spinspice.models.fieldgate import threshold_window
 
     cell, preset = get_cell("field-gated-lif")
@@ -573,10 +571,10 @@ ns step would average it away (`noise_interval_s = 0.1n` for that reading).
 
 
 def dwmtj_section(figures: Path) -> list[str]:
-    from spinspice.cosim.distribution import pulse_count_distribution, write_distribution
+    from spinspice.experiments.distribution import pulse_count_distribution, write_distribution
 
     reports = []
-    for preset in NEURON_CELLS["dw-mtj-autoreset"].presets:
+    for preset in PRESETS["dw-mtj-autoreset"]:
         cell, _ = get_cell("dw-mtj-autoreset", preset)
         reports.append(
             pulse_count_distribution(
@@ -586,7 +584,7 @@ def dwmtj_section(figures: Path) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         write_distribution(reports, Path(tmp))
         shutil.copy(Path(tmp) / "distribution.png", figures / "dw-mtj-distribution.png")
-    runs = [_default_run("dw-mtj-autoreset", p) for p in NEURON_CELLS["dw-mtj-autoreset"].presets]
+    runs = [_default_run("dw-mtj-autoreset", p) for p in PRESETS["dw-mtj-autoreset"]]
     cell, _ = get_cell("dw-mtj-autoreset")
     v = cell.dwmtj.v_per_j * 1e11  # (m^3/C) * (A/m^2) = m/s
     rows = [
@@ -668,7 +666,7 @@ demagnetised device for each delay (Fig. 3d analogue).
 
 
 def cogd_section(figures: Path) -> list[str]:
-    from spinspice.cosim.cogd import activation_curve, stdp_window, write_activation, write_stdp
+    from spinspice.experiments.cogd import activation_curve, stdp_window, write_activation, write_stdp
     from spinspice.models.cogd import CoGdParams
 
     p = CoGdParams()
@@ -819,7 +817,7 @@ def lif_section() -> list[str]:
 
 # --- calibration ----------------------------------------------------------------------------------
 def calibration_section() -> list[str]:
-    from spinspice.cosim.calibrate import EXAMPLES, base_params, calibrate, example_path, load_trace
+    from spinspice.experiments.calibrate import EXAMPLES, base_params, calibrate, example_path, load_trace
 
     rows = [
         "| model | example protocol | parameter | truth | fitted | error | R^2 |",

@@ -49,7 +49,7 @@ class SimulatorNotFoundError(SpinspiceError):
 
 class SimulationError(SpinspiceError):
     """ngspice failed; carries the netlist path, the last log lines and ``attempts``, the
-    option sets tried (``["as written", "gear", ...]``: see :mod:`spinspice.cosim.backends`)."""
+    option sets tried (``["as written", "gear", ...]``: see :mod:`spinspice.sim.backends`)."""
 
     def __init__(
         self,

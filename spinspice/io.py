@@ -18,10 +18,14 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "Result",
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "no_progress",
+    "progress_bar",
     "report_header",
+    "seed_all",
     "staged_output",
     "to_jsonable",
 ]
@@ -138,3 +142,85 @@ def save_figure(fig: Any, path: str | Path, dpi: int = 130) -> Path:
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     pyplot().close(fig)
     return atomic_write_bytes(path, buf.getvalue())
+
+
+class Result:
+    """What every public API call returns (STYLE.md "Results are objects").
+
+    - :meth:`report`: the JSON-able report (the schema documented in docs/reports.md);
+    - :meth:`summary`: the few lines the CLI prints for people;
+    - :meth:`write`: write the result's files into a folder atomically; returns the folder.
+
+    ``out`` is the folder the call itself wrote to (None when it wrote nothing).
+    """
+
+    out: Path | None = None
+
+    def report(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__}.report")
+
+    def summary(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__}.summary")
+
+    def write(self, folder: str | Path) -> Path:
+        """Write ``report.json`` into ``folder`` (subclasses write their other files too)."""
+        folder = Path(folder)
+        with staged_output(folder) as stage:
+            atomic_write_json(stage / "report.json", self.report())
+        return folder
+
+    def __repr__(self) -> str:
+        first = self.summary().splitlines()[0] if self.summary() else ""
+        return f"<{type(self).__name__}: {first}>"
+
+
+def progress_bar() -> Any:
+    """A rich progress display on stderr (transient), for long work started from the CLI.
+
+    Library calls take ``progress=`` such an object (``add_task``/``advance``/``update``);
+    ``None`` means :func:`no_progress`."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+class _NoProgress:
+    """The progress interface, silent (library calls without a display)."""
+
+    def add_task(self, *_a: Any, **_k: Any) -> int:
+        return 0
+
+    def advance(self, *_a: Any, **_k: Any) -> None:
+        return None
+
+    def update(self, *_a: Any, **_k: Any) -> None:
+        return None
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        return None
+
+
+def no_progress() -> Any:
+    return _NoProgress()
+
+
+def seed_all(seed: int) -> None:
+    """Seed Python's and numpy's global generators (library calls take ``seed=``; torch work
+    uses explicit generators seeded from it)."""
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed % (2**32))

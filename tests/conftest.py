@@ -8,7 +8,7 @@ import functools
 import numpy as np
 import pytest
 
-from spinspice.cosim.backends import BatchBackend, SharedBackend
+from spinspice.sim.backends import BatchBackend, SharedBackend
 
 
 @functools.cache
@@ -29,11 +29,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @functools.cache
 def neuron_run(backend: str, t_off_s: float, duration_s: float):
     """One cached paper-001 neuron run (reused by several tests)."""
-    from spinspice.circuits.cell import get_preset
-    from spinspice.cosim.neuron import run_neuron
+    from spinspice.circuits.registry import get_cell
+    from spinspice.experiments.neuron import run_neuron
     from spinspice.models.waveforms import PulseTrain
 
-    return run_neuron(get_preset("paper-001"), PulseTrain(t_off_s=t_off_s), duration_s, backend=backend)
+    return run_neuron(get_cell("dw-lif", "paper-001")[0], PulseTrain(t_off_s=t_off_s), duration_s, backend=backend)
 
 
 def digits_config(arch: str, neuron: dict, steps: int, **extra):

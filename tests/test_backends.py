@@ -14,10 +14,10 @@ from spinspice.circuits.core import (
     Transient,
     VoltageSource,
 )
-from spinspice.cosim.backends import classify_message, get_backend, with_analysis
-from spinspice.cosim.simulate import simulate
 from spinspice.errors import SimulationError, SimulatorNotFoundError
 from spinspice.netlists.spice import format_testbench
+from spinspice.sim.backends import classify_message, get_backend, with_analysis
+from spinspice.sim.simulate import simulate
 
 
 def _rc() -> Testbench:

@@ -7,8 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from spinspice.circuits.registry import MODELS
 from spinspice.cli import main
-from spinspice.cosim.calibrate import (
+from spinspice.errors import DataError, ModelParameterError
+from spinspice.experiments.calibrate import (
     EXAMPLES,
     Trace,
     base_params,
@@ -18,8 +20,6 @@ from spinspice.cosim.calibrate import (
     make_example,
     write_trace,
 )
-from spinspice.errors import DataError, ModelParameterError
-from spinspice.models.registry import MODELS
 from spinspice.models.traces import TRACE_MODELS
 
 

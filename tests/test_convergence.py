@@ -1,4 +1,4 @@
-"""Non-convergence: the documented escalation of :mod:`spinspice.cosim.backends`.
+"""Non-convergence: the documented escalation of :mod:`spinspice.sim.backends`.
 
 The circuits were found by experiment with ngspice 39:
 
@@ -20,7 +20,8 @@ import pickle
 import numpy as np
 import pytest
 
-from spinspice.cosim.backends import (
+from spinspice.errors import SimulationError
+from spinspice.sim.backends import (
     ESCALATION,
     BatchBackend,
     NonConvergenceError,
@@ -32,8 +33,7 @@ from spinspice.cosim.backends import (
     run_with_escalation,
     scale_tmax,
 )
-from spinspice.cosim.waveforms import Waveforms
-from spinspice.errors import SimulationError
+from spinspice.sim.waveforms import Waveforms
 
 ALL_RUNGS = ["as written", "gear", "tmax/10", "relaxed tolerances"]
 

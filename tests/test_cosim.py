@@ -13,7 +13,7 @@ from conftest import digits_config
 from spinspice.circuits.network import CrossbarOptions
 from spinspice.cli import main
 from spinspice.cosim.agreement import layer_agreement, match_steps, merge_agreements
-from spinspice.cosim.network_cosim import CosimSettings, prepare, simulate_sample
+from spinspice.cosim.runner import CosimSettings, prepare, simulate_sample
 from spinspice.errors import ModelParameterError
 from spinspice.snn.arch import SpikingNet
 from spinspice.snn.checkpoint import save_checkpoint
@@ -217,7 +217,7 @@ def test_an_unreachable_scheduler_is_a_clear_error(digits_checkpoint, tmp_path, 
 def test_a_group_traces_each_neuron_with_its_own_probes() -> None:
     """Neurons 1 and 11 in one ngspice run: neuron 1's traces are not neuron 11's."""
     from spinspice.circuits.network import layer_testbench
-    from spinspice.cosim.network_cosim import GroupTask
+    from spinspice.cosim.runner import GroupTask
 
     net = _random_net("fc:64-12", 12, seed=2, scale=1.0)
     prepared = prepare(net, CosimSettings())

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from spinspice.circuits.core import Probe, Pulse, Resistor, Testbench, Transient, VoltageSource
-from spinspice.cosim.energy import cumulative_energy_j, delivered_energy_j, energy_between_j
-from spinspice.cosim.simulate import simulate
+from spinspice.sim.energy import cumulative_energy_j, delivered_energy_j, energy_between_j
+from spinspice.sim.simulate import simulate
 
 
 def test_trapezoid_energy_of_a_constant_power() -> None:

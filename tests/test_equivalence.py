@@ -15,12 +15,12 @@ from spinspice.circuits.core import (
     Transient,
     VoltageSource,
 )
-from spinspice.cosim.backends import BatchBackend
+from spinspice.circuits.registry import MODELS
 from spinspice.models import dwlif, mtj
 from spinspice.models.expr import node_voltage
-from spinspice.models.registry import MODELS
 from spinspice.netlists.spice import format_testbench
 from spinspice.netlists.verilog_a import format_verilog_a
+from spinspice.sim.backends import BatchBackend
 
 RNG = np.random.default_rng(7)
 SAMPLES = {

@@ -7,8 +7,8 @@ import pytest
 import sympy as sp
 import torch
 
+from spinspice.circuits.registry import MODELS
 from spinspice.models.expr import Equation, PythonPrinter, smooth_clip, softplus, symbols
-from spinspice.models.registry import MODELS
 
 x, y, k = symbols(["x", "y", "k"])
 

@@ -1,4 +1,4 @@
-"""Imports flow one way: models -> circuits -> netlists -> snn -> cosim -> cli (STYLE.md).
+"""Imports flow one way: models -> circuits -> netlists -> sim -> experiments -> snn -> cosim -> demo -> cli (STYLE.md).
 
 Every ``import spinspice.X`` / ``from spinspice.X import`` in every module,
 including the lazy ones inside functions, is checked; the shared top-level
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import spinspice
 
-ORDER = ["models", "circuits", "netlists", "snn", "cosim", "cli"]
+ORDER = ["models", "circuits", "netlists", "sim", "experiments", "snn", "cosim", "demo", "cli"]
 ROOT = Path(spinspice.__file__).parent
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spinspice.circuits.neurons import get_cell
+from spinspice.circuits.registry import get_cell
 from spinspice.errors import ModelParameterError
 from spinspice.models.cogd import CoGdParams
 from spinspice.models.fieldgate import HallReadoutParams, threshold_window
@@ -36,7 +36,7 @@ def test_field_line_sets_the_field_from_its_current() -> None:
 
 @pytest.fixture(scope="module")
 def field_map_report():
-    from spinspice.cosim.fieldmap import field_map
+    from spinspice.experiments.fieldmap import field_map
 
     cell, preset = get_cell("field-gated-lif")
     return field_map(
@@ -92,7 +92,7 @@ def test_saf_lif_presets_have_the_papers_constants() -> None:
 @pytest.mark.ngspice
 def test_saf_lif_time_to_fire_follows_eq_1() -> None:
     """Constant current: V(t) = V_r + R I tau_l/tau_i (1 - exp(-t/tau_l)) reaches V_th at t_fire."""
-    from spinspice.cosim.neuron import run_neuron
+    from spinspice.experiments.neuron import run_neuron
     from spinspice.models.waveforms import PulseTrain
 
     cell, _ = get_cell("saf-lif", "paper-002-3us")
@@ -108,7 +108,7 @@ def test_saf_lif_time_to_fire_follows_eq_1() -> None:
 # --- paper 003: Co/Gd sigmoid neuron and multilevel synapse ------------------------------------
 @pytest.mark.ngspice
 def test_cogd_activation_is_the_fitted_sigmoid() -> None:
-    from spinspice.cosim.cogd import activation_curve
+    from spinspice.experiments.cogd import activation_curve
 
     p = CoGdParams()
     rep = activation_curve(p, np.linspace(p.x0_a - 4 * p.k_a, p.x0_a + 4 * p.k_a, 9))
@@ -121,7 +121,7 @@ def test_cogd_activation_is_the_fitted_sigmoid() -> None:
 
 @pytest.mark.ngspice
 def test_cogd_stdp_window_is_antisymmetric_and_decays() -> None:
-    from spinspice.cosim.cogd import stdp_window
+    from spinspice.experiments.cogd import stdp_window
 
     dts = np.array([1, 3, 5, 7, 12]) * 1e-3
     rep = stdp_window(CoGdParams(), np.concatenate([-dts[::-1], dts]))
@@ -151,7 +151,7 @@ def test_cogd_synapse_levels_and_programming_currents() -> None:
 @pytest.mark.ngspice
 @pytest.mark.parametrize(("preset", "nominal"), [("paper-004-12", 12), ("paper-004-35", 35)])
 def test_dw_mtj_pulse_count_distribution_torch_vs_ngspice(preset: str, nominal: int) -> None:
-    from spinspice.cosim.distribution import pulse_count_distribution
+    from spinspice.experiments.distribution import pulse_count_distribution
 
     cell, _ = get_cell("dw-mtj-autoreset", preset)
     rep = pulse_count_distribution(
@@ -178,7 +178,7 @@ def test_dw_mtj_noise_is_seeded_and_reproducible() -> None:
 
 
 def test_distribution_rejects_deterministic_models() -> None:
-    from spinspice.cosim.distribution import pulse_count_distribution
+    from spinspice.experiments.distribution import pulse_count_distribution
 
     cell, _ = get_cell("lif")
     with pytest.raises(ModelParameterError, match="deterministic"):

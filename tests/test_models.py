@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from dwlif_reference import reference_run
 
-from spinspice.models.dwlif import DWLIFParams, DWLIFState, dmdt, reference_run, step
+from spinspice.models.dwlif import DWLIFParams, DWLIFState, dmdt, step
 from spinspice.models.mtj import MTJParams, ReadDividerParams, divider_vout, mtj_resistance
 from spinspice.models.waveforms import PulseTrain
 

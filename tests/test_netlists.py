@@ -24,7 +24,7 @@ from spinspice.netlists.spice import format_subckt, format_testbench
 
 
 def _cell(model: str):
-    from spinspice.circuits.neurons import get_cell
+    from spinspice.circuits.registry import get_cell
 
     return get_cell(model)[0]
 
@@ -54,7 +54,7 @@ GENERATOR_ARGS = {
 def test_every_generator_is_covered() -> None:
     import spinspice.circuits.cogd  # registers the Co/Gd generators
     import spinspice.circuits.network
-    import spinspice.circuits.neurons  # noqa: F401  (registers every generator)
+    import spinspice.circuits.registry  # noqa: F401  (registers every generator)
 
     assert set(GENERATORS) <= set(GENERATOR_ARGS), "add new generators to GENERATOR_ARGS"
 
@@ -63,7 +63,7 @@ def test_every_generator_is_covered() -> None:
 def test_generators_are_pure_and_named_from_parameters(name: str) -> None:
     import spinspice.circuits.cogd  # registers the Co/Gd generators
     import spinspice.circuits.network
-    import spinspice.circuits.neurons  # noqa: F401
+    import spinspice.circuits.registry  # noqa: F401
 
     gen = get_generator(name)
     a, b = gen(*GENERATOR_ARGS[name]()), gen(*GENERATOR_ARGS[name]())
@@ -161,7 +161,7 @@ def test_no_pyspice_version_warning() -> None:
     code = (
         "import logging, io\n"
         "buf = io.StringIO(); logging.basicConfig(stream=buf, level=logging.DEBUG)\n"
-        "from spinspice.cosim.backends import get_backend\n"
+        "from spinspice.sim.backends import get_backend\n"
         "get_backend('shared').run('* t\\nv1 a 0 dc 1\\nr1 a 0 1k\\n.tran 1n 2n\\n.end\\n')\n"
         "print(buf.getvalue())\n"
     )

@@ -13,11 +13,11 @@ import pytest
 import torch
 
 from spinspice.circuits.network import size_for_current, slot_pwl
-from spinspice.circuits.neurons import get_cell
+from spinspice.circuits.registry import get_cell
 from spinspice.cli import main
-from spinspice.cosim.rawfile import canonical_name, read_raw
-from spinspice.cosim.verify_raw import verify_raw
+from spinspice.cosim.verify import verify_raw
 from spinspice.errors import ModelParameterError
+from spinspice.sim.rawfile import canonical_name, read_raw
 from spinspice.snn.arch import NetConfig, SpikingNet
 from spinspice.snn.checkpoint import save_checkpoint
 

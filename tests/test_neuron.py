@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from conftest import neuron_run
 
-from spinspice.circuits.cell import get_preset
-from spinspice.cosim.neuron import run_neuron
+from spinspice.circuits.registry import get_cell
+from spinspice.experiments.neuron import run_neuron
 from spinspice.models.waveforms import PulseTrain
 
 PAPER_ENERGY_J = 11.7e-12
@@ -74,7 +74,7 @@ def test_write_energy_matches_hand_calculation() -> None:
 
 @pytest.mark.ngspice
 def test_spike_width_comes_from_the_reset_circuit() -> None:
-    cell = get_preset("paper-001")
+    cell = get_cell("dw-lif", "paper-001")[0]
     base = run_neuron(cell, PulseTrain(), 40e-9, reference=False).report()
     strong = run_neuron(
         cell.with_text({"j_reset_a_per_m2": "6e11"}), PulseTrain(), 40e-9, reference=False
@@ -88,7 +88,7 @@ def test_spike_width_comes_from_the_reset_circuit() -> None:
 
 @pytest.mark.ngspice
 def test_higher_current_fires_faster() -> None:
-    cell = get_preset("paper-001")
+    cell = get_cell("dw-lif", "paper-001")[0]
     rates = [
         run_neuron(cell, PulseTrain(amplitude=j), 80e-9, reference=False).report()["spike_rate_hz"]
         for j in (0.8e11, 1.2e11)
@@ -100,7 +100,7 @@ def test_higher_current_fires_faster() -> None:
 def test_reset_and_driver_checks_pass_for_paper_set() -> None:
     checks = neuron_run("shared", 1e-9, 120e-9).report()["checks"]
     assert checks["reset_nmos_min_saturation_margin_v"] > 0
-    assert checks["write_driver_min_headroom_v"] > get_preset("paper-001").drivers.headroom_write_v
+    assert checks["write_driver_min_headroom_v"] > get_cell("dw-lif", "paper-001")[0].drivers.headroom_write_v
 
 
 @pytest.mark.ngspice

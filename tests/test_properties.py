@@ -32,7 +32,6 @@ from hypothesis.extra import numpy as hnp
 from spinspice.circuits.core import Capacitor, Probe, Resistor, Testbench, Transient, VoltageSource
 from spinspice.circuits.synapses import SYNAPSE_DEVICES, get_synapse_device, map_layer
 from spinspice.cli import parse_params
-from spinspice.cosim.rawfile import parse_raw, read_raw
 from spinspice.errors import (
     ModelParameterError,
     NetlistError,
@@ -43,6 +42,7 @@ from spinspice.errors import (
 from spinspice.models.params import ParamInfo, ParamSet
 from spinspice.netlists.names import MAX_IDENTIFIER, comment_lines, sanitize_identifier
 from spinspice.netlists.spice import format_testbench
+from spinspice.sim.rawfile import parse_raw, read_raw
 from spinspice.units import _UNIT_ALIASES, PREFIXES, format_float, format_si, parse_value
 
 

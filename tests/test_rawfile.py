@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from conftest import raw_file_bytes
 
-from spinspice.cosim.rawfile import canonical_name, parse_raw, read_raw
 from spinspice.errors import RawFileError
+from spinspice.sim.rawfile import canonical_name, parse_raw, read_raw
 
 
 def _binary_raw(

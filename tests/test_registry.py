@@ -1,7 +1,7 @@
 """Registry-driven acceptance: every registered model and preset is covered automatically.
 
-A new model appears here as soon as it is added to ``spinspice.models.registry.MODELS``
-(and, for neurons, ``spinspice.circuits.neurons.NEURON_CELLS``).
+A new model appears here as soon as it is added to ``spinspice.circuits.registry.MODELS``
+(and, for neurons, ``spinspice.circuits.registry.NEURON_CELLS``).
 """
 
 from __future__ import annotations
@@ -14,14 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spinspice.circuits.neurons import NEURON_CELLS, catalog, get_cell
+from spinspice.circuits.registry import MODELS, NEURON_CELLS, PRESETS, catalog, get_cell
 from spinspice.cli import main
-from spinspice.cosim.stepper import step_run
 from spinspice.errors import ModelParameterError
-from spinspice.models.registry import MODELS
+from spinspice.sim.stepper import step_run
 
 REQUIRED_MODELS = {"dw-lif", "field-gated-lif", "saf-lif", "dw-mtj-autoreset", "cogd-sigmoid", "lif"}
-NEURON_PRESETS = [(m, p) for m, cls in NEURON_CELLS.items() for p in cls.presets]
+NEURON_PRESETS = [(m, p) for m, presets in PRESETS.items() for p in presets]
 IDS = [f"{m}:{p}" for m, p in NEURON_PRESETS]
 
 
@@ -38,7 +37,7 @@ def test_registry_has_the_required_models(capsys) -> None:
     # every spiking model is a registered neuron cell, with at least one preset
     for spec in MODELS.values():
         if spec.spiking:
-            assert spec.name in NEURON_CELLS and NEURON_CELLS[spec.name].presets
+            assert spec.name in NEURON_CELLS and PRESETS[spec.name]
 
 
 def test_models_text_listing_shows_units_ranges_and_sources(capsys) -> None:

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from spinspice.circuits.neurons import get_cell
-from spinspice.cosim.reference import cell_reference_run
+from spinspice.circuits.registry import get_cell
 from spinspice.errors import CheckpointError, DataError, ModelParameterError, TrainingError
+from spinspice.sim.reference import cell_reference_run
 from spinspice.snn.arch import NetConfig, SpikingNet, parse_arch
 from spinspice.snn.checkpoint import load_checkpoint, save_checkpoint
 from spinspice.snn.data import load_dataset

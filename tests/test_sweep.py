@@ -7,7 +7,7 @@ import json
 import pytest
 
 from spinspice.cli import main
-from spinspice.cosim.sweep import grid_points, point_key
+from spinspice.cosim.grid import grid_points, point_key
 from spinspice.errors import ModelParameterError
 
 

@@ -63,7 +63,7 @@ from spinspice.circuits.core import (
     stable_hash,
 )
 from spinspice.circuits.devices import dwlif_device
-from spinspice.errors import ModelParameterError, did_you_mean
+from spinspice.errors import ModelParameterError
 from spinspice.models.dwlif import DWLIF_RHS, SHARP_K_SAT, DWLIFParams
 from spinspice.models.mtj import (
     MTJParams,
@@ -82,7 +82,6 @@ __all__ = [
     "InputDriverParams",
     "default_max_step_s",
     "dwlif_cell",
-    "get_preset",
     "neuron_testbench",
     "pulse_source",
     "supply_probes",
@@ -524,10 +523,3 @@ def neuron_testbench(
         printed=("spike", "v_out", "m"),
     )
 
-
-def get_preset(name: str) -> DWLIFCell:
-    """A documented DW-LIF parameter set ("paper-001": the default of every field)."""
-    presets = {"paper-001": DWLIFCell()}
-    if name not in presets:
-        raise ModelParameterError(f"unknown preset {name!r}{did_you_mean(name, presets)}")
-    return presets[name]

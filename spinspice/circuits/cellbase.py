@@ -8,7 +8,7 @@ names are unique across the groups, so a user sets any of them with a flat
 * :meth:`CellParams.testbench` -- the circuit driven by a pulse train;
 * :meth:`CellParams.dynamics` -- the same behaviour as plain numeric
   equations (:class:`CellDynamics`), integrated by the independent scipy
-  reference (:mod:`spinspice.cosim.reference`);
+  reference (:mod:`spinspice.sim.reference`);
 * :meth:`CellParams.default_drive` and friends -- the model's natural
   stimulus, so ``spinspice neuron --model M`` works without options.
 
@@ -202,8 +202,6 @@ class CellParams(abc.ABC):
     model: ClassVar[str] = ""
     #: what ``PulseTrain.amplitude`` means for this cell: "j" (A/m^2) or "i" (A)
     drive_quantity: ClassVar[str] = "j"
-    #: documented parameter sets of this cell: name -> instance
-    presets: ClassVar[Mapping[str, Any]] = {}
 
     def __post_init__(self) -> None:
         seen: dict[str, str] = {}

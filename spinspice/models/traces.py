@@ -3,7 +3,7 @@ r"""Open-loop trace models: what a measured ``time, drive, readout`` trace obeys
 Each model's device equation (the same :class:`~spinspice.models.expr.Equation`
 the circuits and the torch step use) is integrated under a sampled drive
 (linear between samples) without comparator or reset -- a device on a probe
-station.  :mod:`spinspice.cosim.calibrate` fits the free parameters of a
+station.  :mod:`spinspice.experiments.calibrate` fits the free parameters of a
 :class:`TraceModel` to a CSV trace.
 
 =================  ======================  ===========================  ==========================

@@ -43,7 +43,7 @@ import torch
 from torch import nn
 
 from spinspice.circuits.cellbase import CellDynamics, CellParams
-from spinspice.circuits.neurons import get_cell
+from spinspice.circuits.registry import get_cell
 from spinspice.errors import ModelParameterError, TrainingError
 from spinspice.models.lif import LIFParams, lif_step
 from spinspice.models.waveforms import PulseTrain

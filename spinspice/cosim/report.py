@@ -62,7 +62,7 @@ def _ordered(components: Sequence[str]) -> list[str]:
 
 def summarize_cosim(results: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
     """The report of a co-simulation from the per-sample results of
-    :func:`~spinspice.cosim.network_cosim.simulate_sample`."""
+    :func:`~spinspice.cosim.runner.simulate_sample`."""
     n = len(results)
     n_layers = len(results[0]["layers"])
     per_layer = [merge_agreements([r["layers"][k]["vs_torch"] for r in results]) for k in range(n_layers)]
@@ -136,7 +136,7 @@ def summarize_cosim(results: Sequence[dict[str, Any]], meta: dict[str, Any]) -> 
             "ngspice_runs": sum(layer["n_runs"] for r in results for layer in r["layers"]),
             "time_points": sum(layer["time_points"] for r in results for layer in r["layers"]),
             "layer_wall_s": sum(layer["wall_s"] for r in results for layer in r["layers"]),
-            # runs that converged only after the escalation (spinspice.cosim.backends.ESCALATION)
+            # runs that converged only after the escalation (spinspice.sim.backends.ESCALATION)
             "retried_runs": [
                 {"sample": r["index"], "layer": layer["index"], **run}
                 for r in results

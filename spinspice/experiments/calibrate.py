@@ -167,7 +167,7 @@ def simulate_trace(
 def base_params(model: str, preset: str | None = None) -> tuple[tuple[ParamSet, ...], str]:
     """The parameter sets a trace model of ``model`` starts from: those of the model's preset
     (default: its first) for neuron models, the documented defaults otherwise."""
-    from spinspice.circuits.neurons import NEURON_CELLS, get_cell
+    from spinspice.circuits.registry import NEURON_CELLS, get_cell
 
     tm = get_trace_model(model)
     if model in NEURON_CELLS:
@@ -557,7 +557,7 @@ def make_example(model: str, base: Sequence[ParamSet], *, seed: int = 0) -> Trac
     noisy = clean + np.random.default_rng(seed).normal(0.0, ex.noise, n)
     meta = {
         "model": model,
-        "generated_by": f"spinspice {__version__} (spinspice.cosim.calibrate.make_example)",
+        "generated_by": f"spinspice {__version__} (spinspice.experiments.calibrate.make_example)",
         "protocol": ex.note,
         "true_params": truth,
         "noise_std": ex.noise,

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from spinspice.circuits.library import FieldGatedCell
-from spinspice.cosim.neuron import run_neuron
 from spinspice.errors import ModelParameterError
+from spinspice.experiments.neuron import run_neuron
 from spinspice.io import atomic_write_json, atomic_write_text, report_header, save_figure
 from spinspice.io import pyplot as _pyplot
 from spinspice.models.fieldgate import field_window, state_map

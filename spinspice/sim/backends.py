@@ -3,7 +3,7 @@
 * :class:`SharedBackend` -- ngspice as an in-process shared library through
   PySpice 1.5's ``NgSpiceShared`` (cffi).
 * :class:`BatchBackend` -- ``ngspice -b -r out.raw`` as a subprocess, results
-  read back with :mod:`spinspice.cosim.rawfile`.
+  read back with :mod:`spinspice.sim.rawfile`.
 
 Both implement ``run(netlist, analysis=None) -> Waveforms`` and give the same
 waveforms for the same netlist (a test checks it).
@@ -47,7 +47,7 @@ is raised at once.  ``timeout_s`` applies to each attempt.  A run that needs a
 retry costs more: ``tmax/10`` makes an attempt up to ten times slower.
 
 What the caller sees: a successful run returns :class:`SimulatedWaveforms` (a
-:class:`~spinspice.cosim.waveforms.Waveforms` with ``attempts``, the names of
+:class:`~spinspice.sim.waveforms.Waveforms` with ``attempts``, the names of
 the rungs run, ``("as written",)`` when the first try worked; it survives
 ``with_probes`` and pickling, and ``wf.log`` starts with one line per failed
 attempt).  When every rung fails, :class:`NonConvergenceError` (a
@@ -77,10 +77,10 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 
 from spinspice.circuits.core import Transient
-from spinspice.cosim.rawfile import canonical_name, read_raw
-from spinspice.cosim.waveforms import Waveforms
 from spinspice.errors import RawFileError, SimulationError, SimulatorNotFoundError, did_you_mean
 from spinspice.netlists.spice import NgspiceDialect
+from spinspice.sim.rawfile import canonical_name, read_raw
+from spinspice.sim.waveforms import Waveforms
 from spinspice.units import format_float, format_si
 
 __all__ = [

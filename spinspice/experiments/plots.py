@@ -12,7 +12,7 @@ from spinspice.io import pyplot as _pyplot
 from spinspice.io import save_figure
 
 if TYPE_CHECKING:  # pragma: no cover
-    from spinspice.cosim.neuron import NeuronResult
+    from spinspice.experiments.neuron import NeuronResult
 
 __all__ = ["plot_neuron", "plot_sweep", "save_figure"]
 

@@ -22,8 +22,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from spinspice.cosim.network_cosim import CosimSettings, prepare, run_cosim
-from spinspice.cosim.network_report import summarize_cosim
+from spinspice.cosim.report import summarize_cosim
+from spinspice.cosim.runner import CosimSettings, prepare, run_cosim
 from spinspice.errors import ModelParameterError
 from spinspice.io import atomic_write_json
 from spinspice.snn.arch import SpikingNet

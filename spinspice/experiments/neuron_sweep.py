@@ -2,7 +2,7 @@
 
 Paper 001 Fig. 6c-d (threshold time at 500/400/333/250 MHz) and Fig. 7b/e
 (spike frequency rising with write current) are reproduced by sweeping the
-OFF time or the write current density of :func:`~spinspice.cosim.neuron.run_neuron`.
+OFF time or the write current density of :func:`~spinspice.experiments.neuron.run_neuron`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from spinspice.circuits.cell import DWLIFCell
-from spinspice.cosim.neuron import REPORT_SCHEMA_VERSION, run_neuron
-from spinspice.cosim.neuron_report import write_neuron_outputs
-from spinspice.cosim.plots import plot_sweep
+from spinspice.experiments.neuron import REPORT_SCHEMA_VERSION, run_neuron
+from spinspice.experiments.neuron_report import write_neuron_outputs
+from spinspice.experiments.plots import plot_sweep
 from spinspice.io import atomic_write_json
 from spinspice.models.waveforms import PulseTrain
 from spinspice.units import format_si

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from spinspice.cosim.rawfile import RawPlot, canonical_name, read_raw
-from spinspice.cosim.spikes import crossings
 from spinspice.errors import DataError
 from spinspice.netlists.network import MANIFEST_SCHEMA
+from spinspice.sim.rawfile import RawPlot, canonical_name, read_raw
+from spinspice.sim.spikes import crossings
 
 __all__ = ["load_manifest", "verify_raw"]
 

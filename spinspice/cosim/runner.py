@@ -24,11 +24,10 @@ ran it.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +38,15 @@ from spinspice.circuits.core import VoltageSource
 from spinspice.circuits.network import CrossbarOptions, LayerCircuit, layer_testbench
 from spinspice.circuits.synapses import LayerMapping, get_synapse_device, map_layer
 from spinspice.cosim.agreement import layer_agreement
-from spinspice.cosim.backends import get_backend
-from spinspice.cosim.energy import delivered_energy_j
-from spinspice.cosim.netgen import check_circuit_network, expected_spikes
-from spinspice.cosim.simulate import probe_names
-from spinspice.cosim.spikes import crossings
-from spinspice.errors import ModelParameterError, SimulationError, SpinspiceError, WorkerCrashError
+from spinspice.cosim.build import check_circuit_network, expected_spikes
+from spinspice.errors import ModelParameterError, SimulationError, SpinspiceError
 from spinspice.models.waveforms import PulseTrain
 from spinspice.netlists.spice import format_testbench
+from spinspice.sim.backends import get_backend
+from spinspice.sim.energy import delivered_energy_j
+from spinspice.sim.jobs import Journal, Mapper, executor
+from spinspice.sim.simulate import probe_names
+from spinspice.sim.spikes import crossings
 from spinspice.snn.arch import SpikingNet
 from spinspice.snn.neurons import DeviceNeuron
 
@@ -56,7 +56,6 @@ __all__ = [
     "GroupTask",
     "PreparedNetwork",
     "crossbar_read_energy_j",
-    "executor",
     "prepare",
     "run_cosim",
     "run_group",
@@ -169,8 +168,6 @@ def _energy_terms(lc: LayerCircuit) -> tuple[tuple[str, str, Any], ...]:
     ]
     return tuple(terms)
 
-
-Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], Any]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -407,88 +404,8 @@ def sample_ids(n_test: int, samples: int | Sequence[int]) -> list[int]:
 
 
 # -- running many samples ----------------------------------------------------------
-@contextlib.contextmanager
-def executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Mapper]:
-    """Where the ngspice runs go: this process (``workers = 1``), a pool of ``workers``
-    spawned processes, or the ``dask.distributed`` cluster at ``scheduler`` (an address
-    such as ``tcp://host:8786``; its workers need spinspice and ngspice installed).  Yields
-    a ``map``-like function; results come back in task order whatever ran them."""
-    if workers < 1:
-        raise ModelParameterError("workers must be >= 1")
-    if scheduler:
-        try:
-            from distributed import Client
-        except ImportError as err:  # pragma: no cover - a dependency
-            raise ModelParameterError(
-                f"--scheduler needs dask.distributed ({err}): run `make install`"
-            ) from err
-        try:
-            client = Client(scheduler, timeout=10)
-        except (OSError, TimeoutError) as err:
-            raise ModelParameterError(
-                f"cannot reach the Dask scheduler at {scheduler!r} ({err}): start it with "
-                "`dask scheduler` and workers with `dask worker ADDRESS`"
-            ) from None
-        try:
-            yield lambda fn, tasks: client.gather(client.map(fn, list(tasks), pure=False))
-        finally:
-            client.close()
-        return
-    if workers == 1:
-        yield map
-        return
-
-    pool = _RecoveringPool(workers)
-    try:
-        yield pool.map
-    finally:
-        pool.shutdown()
-
-
-class _RecoveringPool:
-    """A spawned process pool that survives the death of a worker.
-
-    When a worker process dies (killed, out of memory, a crash in native code) the
-    ``concurrent.futures`` pool is broken for good; the jobs of that map call fail with
-    :class:`WorkerCrashError` (the caller records them as failed) and the next map call
-    gets a fresh pool, so the rest of a campaign continues."""
-
-    def __init__(self, workers: int) -> None:
-        import threading
-
-        self.workers = workers
-        self._lock = threading.Lock()
-        self._pool = self._start()
-
-    def _start(self) -> Any:
-        import concurrent.futures as cf
-        import multiprocessing as mp
-
-        return cf.ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=mp.get_context("spawn"), initializer=_quiet_worker
-        )
-
-    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
-        from concurrent.futures.process import BrokenProcessPool
-
-        pool = self._pool
-        try:
-            return list(pool.map(fn, tasks, chunksize=max(1, len(tasks) // (8 * self.workers))))
-        except BrokenProcessPool as err:
-            with self._lock:
-                if self._pool is pool:  # the first to notice replaces it
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    self._pool = self._start()
-            raise WorkerCrashError(
-                f"a worker process died while running {len(tasks)} ngspice jobs ({err}); "
-                "they are recorded as failed: run again with --resume to complete them"
-            ) from None
-
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-
 def _quiet_worker() -> None:
+    """Initialiser of pool workers: one torch thread each (the pool already uses every core)."""
     torch.set_num_threads(1)
 
 
@@ -501,27 +418,26 @@ def run_cosim(
     scheduler: str | None = None,
     workdir: str | Path | None = None,
     on_sample: Callable[[dict[str, Any]], None] | None = None,
-    journal: str | Path | None = None,
+    journal: Journal | None = None,
+    job_prefix: str = "",
     failures: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Co-simulate test images ``ids`` of ``data``; every layer's ngspice runs are spread over
     ``workers`` processes or the Dask cluster at ``scheduler`` (:func:`executor`).  Results
     come back in the order of ``ids`` and do not depend on where the runs went.
 
-    ``journal``: a folder where each finished image is written (``sample-<i>.json``,
+    ``journal``: where each finished image is recorded (job ``<job_prefix>sample-<i>``,
     atomically) and from which finished images are taken instead of being run again
-    (resume).  ``failures``: when given, an image whose runs fail (ngspice error or crash,
+    (resume; :class:`~spinspice.sim.jobs.Journal`).  ``failures``: when given, an image whose runs fail (ngspice error or crash,
     a dead worker) is appended there as ``{"index", "error", "netlist", "attempts",
     "log_tail"}`` and left out of the results, and the other images go on; without it the
     first failure is raised."""
-    from spinspice.io import atomic_write_json, to_jsonable
-
-    folder = Path(journal) if journal is not None else None
+    from spinspice.io import to_jsonable
 
     def one(i: int, mapper: Mapper) -> dict[str, Any] | None:
-        done = folder / f"sample-{i}.json" if folder is not None else None
-        if done is not None and done.is_file():
-            result = _read_sample(done, i)
+        key = f"{job_prefix}sample-{i}"
+        if journal is not None:
+            result = journal.get(key, accept=lambda r: r.get("index") == i)
             if result is not None:
                 return result
         try:
@@ -531,19 +447,19 @@ def run_cosim(
         except SpinspiceError as err:
             if failures is None:
                 raise
-            failures.append(failure_record(i, err, folder))
+            failures.append(failure_record(i, err, journal, job_prefix))
             return None
         # every result takes the same JSON round trip, run now or read back from the journal
         result = json.loads(json.dumps(to_jsonable(result), allow_nan=False))
-        if done is not None:
-            atomic_write_json(done, result)
+        if journal is not None:
+            journal.put(key, result)
         return result
 
     def finished(result: dict[str, Any] | None) -> None:
         if result is not None and on_sample is not None:
             on_sample(result)
 
-    with executor(workers, scheduler) as mapper:
+    with executor(workers, scheduler, initializer=_quiet_worker) as mapper:
         if workers == 1 and not scheduler:
             out = []
             for i in ids:
@@ -564,17 +480,17 @@ def run_cosim(
     return [r for r in out if r is not None]
 
 
-def failure_record(index: int, err: SpinspiceError, keep: Path | None = None) -> dict[str, Any]:
+def failure_record(
+    index: int, err: SpinspiceError, journal: Journal | None = None, job_prefix: str = ""
+) -> dict[str, Any]:
     """What a report keeps of a failed image: the cause, the netlist, the options tried.
 
-    With ``keep`` (a folder) the failing netlist is saved there as ``failed-sample-<i>.cir``
+    With a ``journal`` the failing netlist is kept there as ``<job_prefix>failed-sample-<i>.cir``
     (a run's own netlist lives in a temporary folder that is gone by now)."""
-    from spinspice.io import atomic_write_text
-
     netlist = getattr(err, "netlist_path", None)
     text = getattr(err, "netlist_text", None)
-    if keep is not None and text:
-        netlist = atomic_write_text(keep / f"failed-sample-{index}.cir", text)
+    if journal is not None and text:
+        netlist = journal.keep(f"{job_prefix}failed-sample-{index}", text, ".cir")
     return {
         "index": index,
         "error": str(err),
@@ -583,12 +499,3 @@ def failure_record(index: int, err: SpinspiceError, keep: Path | None = None) ->
         "attempts": list(getattr(err, "attempts", [])),
         "log_tail": list(getattr(err, "log_tail", []))[-5:],
     }
-
-
-def _read_sample(path: Path, index: int) -> dict[str, Any] | None:
-    """A journalled result, or None when the file is unreadable (it is then run again)."""
-    try:
-        result = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return result if isinstance(result, dict) and result.get("index") == index else None

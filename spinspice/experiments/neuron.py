@@ -20,14 +20,14 @@ import numpy as np
 from spinspice import __version__
 from spinspice.circuits.cellbase import CellParams, Stimulus
 from spinspice.circuits.core import Testbench, VoltageSource
-from spinspice.cosim.energy import cumulative_energy_j, energy_between_j
-from spinspice.cosim.reference import CellReference, cell_reference_run
-from spinspice.cosim.simulate import simulate
-from spinspice.cosim.spikes import crossings, match_spikes
-from spinspice.cosim.waveforms import Waveforms
 from spinspice.errors import ModelParameterError, NetlistError
 from spinspice.models.waveforms import PulseTrain
 from spinspice.netlists.spice import format_testbench
+from spinspice.sim.energy import cumulative_energy_j, energy_between_j
+from spinspice.sim.reference import CellReference, cell_reference_run
+from spinspice.sim.simulate import simulate
+from spinspice.sim.spikes import crossings, match_spikes
+from spinspice.sim.waveforms import Waveforms
 
 __all__ = ["REPORT_SCHEMA", "REPORT_SCHEMA_VERSION", "NeuronResult", "run_neuron", "supply_energies"]
 

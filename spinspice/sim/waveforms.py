@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from spinspice.cosim.rawfile import canonical_name
 from spinspice.errors import SimulationError, did_you_mean
 from spinspice.io import atomic_write_bytes
+from spinspice.sim.rawfile import canonical_name
 
 __all__ = ["Waveforms"]
 

@@ -3,7 +3,7 @@
 The same seeded realisations of the random inputs (``CellParams.stimulus``)
 drive three independent computations:
 
-* the batched torch stepper (:func:`~spinspice.cosim.stepper.step_run`) over
+* the batched torch stepper (:func:`~spinspice.sim.stepper.step_run`) over
   ``n_torch`` seeds -- the "torch" histogram;
 * ngspice transient runs of the full cell over the first ``n_circuit`` of
   those seeds -- the "circuit" histogram, and a per-seed comparison;
@@ -25,12 +25,12 @@ from typing import Any
 import numpy as np
 
 from spinspice.circuits.cellbase import CellParams, Stimulus
-from spinspice.cosim.neuron import run_neuron
-from spinspice.cosim.stepper import step_run
 from spinspice.errors import ModelParameterError
+from spinspice.experiments.neuron import run_neuron
 from spinspice.io import atomic_write_json, atomic_write_text, report_header, save_figure
 from spinspice.io import pyplot as _pyplot
 from spinspice.models.waveforms import PulseTrain
+from spinspice.sim.stepper import step_run
 
 __all__ = ["pulse_count", "pulse_count_distribution", "write_distribution"]
 

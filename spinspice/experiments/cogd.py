@@ -18,12 +18,12 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import curve_fit
 
 from spinspice.circuits.cogd import cogd_testbench, pwl_current
-from spinspice.cosim.simulate import simulate
 from spinspice.errors import ModelParameterError, SimulationError
 from spinspice.io import atomic_write_json, atomic_write_text, report_header, save_figure
 from spinspice.io import pyplot as _pyplot
 from spinspice.models.cogd import COGD_RHS, CoGdParams, sigmoid, stdp_pair_current
 from spinspice.netlists.spice import format_testbench
+from spinspice.sim.simulate import simulate
 
 __all__ = ["ActivationTiming", "STDPShape", "activation_curve", "stdp_window"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from spinspice.cosim.neuron import NeuronResult
-from spinspice.cosim.plots import plot_neuron
+from spinspice.experiments.neuron import NeuronResult
+from spinspice.experiments.plots import plot_neuron
 from spinspice.io import atomic_write_json, atomic_write_text
 
 __all__ = ["format_neuron_markdown", "write_neuron_outputs"]
