@@ -6,7 +6,12 @@ result's summary (or its report with ``--json``); see docs/cli.md and docs/api.m
 
 from __future__ import annotations
 
-from spinspice.cli import circuits, devices, networks  # noqa: F401  (registers the commands)
+# isort: off  (the order of the modules is the order of the commands in --help)
+from spinspice.cli import devices  # noqa: F401  models, neuron, stdp, fieldmap, distribution, calibrate
+from spinspice.cli import networks  # noqa: F401  train, evaluate, import-snntorch
+from spinspice.cli import circuits  # noqa: F401  netlist, verify-raw, cosim, sweep, demo
 from spinspice.cli._common import app, entry, main, parse_params
+
+# isort: on
 
 __all__ = ["app", "entry", "main", "parse_params"]

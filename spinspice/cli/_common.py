@@ -18,7 +18,7 @@ import typer
 
 from spinspice import __version__
 from spinspice.errors import ModelParameterError, SpinspiceError
-from spinspice.io import to_jsonable
+from spinspice.io import Result, progress_bar, seed_all, to_jsonable
 from spinspice.units import parse_value
 
 app = typer.Typer(
