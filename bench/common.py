@@ -7,20 +7,21 @@ quantities measured side by side in the same run.
 from __future__ import annotations
 
 import resource
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from spinspice.circuits.network import CrossbarOptions
-from spinspice.cosim.runner import CosimSettings, executor, prepare, simulate_sample
+from spinspice import cosim
 from spinspice.snn.arch import NetConfig, SpikingNet, parse_arch
+from spinspice.snn.checkpoint import save_checkpoint
 from spinspice.snn.data import load_dataset
 from spinspice.snn.neurons import neuron_spec
 
-__all__ = ["layer_net", "mnist", "peak_rss_mb", "run_sample", "timed"]
+__all__ = ["cosimulate", "layer_net", "mnist", "peak_rss_mb", "run_sample", "save_net", "timed"]
 
 
 def mnist() -> Any:
@@ -47,16 +48,33 @@ def layer_net(n_out: int, n_in: int = 784, steps: int = 25, seed: int = 0) -> Sp
     return net
 
 
+def save_net(net: SpikingNet, folder: str | Path) -> Path:
+    """``net`` as a checkpoint for the bundled MNIST subset (what the API co-simulates)."""
+    return save_checkpoint(Path(folder) / "model.pt", net, {"dataset": "mnist5k"})
+
+
+def cosimulate(
+    checkpoint: Path, samples: list[int], *, workers: int = 1, **settings: Any
+) -> tuple[list[dict[str, Any]], float]:
+    """``spinspice.cosim.run`` on test images ``samples`` of the bundled MNIST subset:
+    (per-image results, wall seconds of the co-simulation itself as the report measures it,
+    without loading, mapping or writing the report)."""
+    with tempfile.TemporaryDirectory() as out:
+        result = cosim.run(
+            checkpoint, samples=samples, workers=workers, trace="none", out=out, fresh=True, **settings
+        )
+    return result.results, result.report()["wall_s"]
+
+
 def run_sample(
-    net: SpikingNet, image: np.ndarray, *, mode: str = "stepped", group: int = 1, workers: int = 1, **kw: Any
+    net: SpikingNet, image: int = 0, *, mode: str = "stepped", group: int = 1, workers: int = 1, **kw: Any
 ) -> tuple[dict[str, Any], float]:
-    """One image through the circuit: (result, wall seconds)."""
-    settings = CosimSettings(mode=mode, group=group, options=CrossbarOptions(tile=1024), **kw)
-    prepared = prepare(net, settings)
-    with executor(workers) as mapper:
-        t0 = time.perf_counter()
-        res = simulate_sample(prepared, image, index=0, mapper=mapper)
-        return res, time.perf_counter() - t0
+    """Test image ``image`` through the circuit of ``net``: (result, wall seconds)."""
+    with tempfile.TemporaryDirectory() as folder:
+        results, wall = cosimulate(
+            save_net(net, folder), [image], workers=workers, mode=mode, group=group, tile=1024, **kw
+        )
+    return results[0], wall
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:

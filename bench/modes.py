@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import sys
 
-from common import layer_net, mnist, run_sample
+from common import layer_net, run_sample
 
 
 def main(n: int = 100) -> None:
     net = layer_net(n)
-    image = mnist().x_test[0]
-    stepped, t_stepped = run_sample(net, image, mode="stepped", group=1)
-    full, t_full = run_sample(net, image, mode="full", group=n)
+    stepped, t_stepped = run_sample(net, 0, mode="stepped", group=1)
+    full, t_full = run_sample(net, 0, mode="full", group=n)
     same = stepped["layers"][0]["circuit_steps"] == full["layers"][0]["circuit_steps"]
     spikes = sum(map(len, stepped["layers"][0]["circuit_steps"]))
     print(f"784x{n} layer, 25 steps, {spikes} spikes")

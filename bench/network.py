@@ -10,12 +10,12 @@ IMAGES 0 skips the speed-up part.
 from __future__ import annotations
 
 import sys
-import time
+import tempfile
+from pathlib import Path
 
 import torch
-from common import mnist, peak_rss_mb
+from common import cosimulate, peak_rss_mb, save_net
 
-from spinspice.cosim.runner import CosimSettings, prepare, run_cosim
 from spinspice.snn.arch import NetConfig, SpikingNet, parse_arch
 from spinspice.snn.checkpoint import load_checkpoint
 from spinspice.snn.neurons import neuron_spec
@@ -35,18 +35,17 @@ def random_fc(sizes: list[int]) -> SpikingNet:
 
 
 def main(checkpoint: str | None, images: int, speedup_only: bool = False) -> None:
-    data = mnist()
     if not speedup_only:
-        one_image(checkpoint, data)
+        one_image(checkpoint)
     if images:
-        speedup(data, images)
+        speedup(images)
 
 
-def one_image(checkpoint: str | None, data: object) -> None:
-    net = load_checkpoint(checkpoint).net if checkpoint else random_fc([784, 1000, 10])
-    t0 = time.perf_counter()
-    res = run_cosim(prepare(net, CosimSettings()), data, [0], workers=2)[0]
-    t_one = time.perf_counter() - t0
+def one_image(checkpoint: str | None) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(checkpoint) if checkpoint else save_net(random_fc([784, 1000, 10]), folder)
+        net = load_checkpoint(path).net
+        (res,), t_one = cosimulate(path, [0], workers=2)
     spikes = [sum(map(len, layer["circuit_steps"])) for layer in res["layers"]]
     print(
         f"{net.config.arch}, one image, 25 steps, 2 processes: {t_one:.1f} s wall, "
@@ -58,14 +57,14 @@ def one_image(checkpoint: str | None, data: object) -> None:
     )
 
 
-def speedup(data: object, images: int) -> None:
+def speedup(images: int) -> None:
     small = random_fc([784, 100, 10])
     walls = {}
-    for workers in (1, 2):
-        t0 = time.perf_counter()
-        out = run_cosim(prepare(small, CosimSettings()), data, list(range(images)), workers=workers)
-        walls[workers] = time.perf_counter() - t0
-        walls[f"samples{workers}"] = [r["layers"][-1]["circuit_steps"] for r in out]
+    with tempfile.TemporaryDirectory() as folder:
+        path = save_net(small, folder)
+        for workers in (1, 2):
+            out, walls[workers] = cosimulate(path, list(range(images)), workers=workers)
+            walls[f"samples{workers}"] = [r["layers"][-1]["circuit_steps"] for r in out]
     same = walls["samples1"] == walls["samples2"]
     print(f"{small.config.arch}, {images} images: 1 process {walls[1]:.1f} s, 2 processes {walls[2]:.1f} s")
     print(f"  speed-up {walls[1] / walls[2]:.2f}x; identical results: {same}")

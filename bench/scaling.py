@@ -9,14 +9,13 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from common import layer_net, mnist, run_sample
+from common import layer_net, run_sample
 
 
 def main(sizes: list[int]) -> None:
-    image = mnist().x_test[0]
     times = []
     for n in sizes:
-        res, t = run_sample(layer_net(n), image)
+        res, t = run_sample(layer_net(n), 0)
         times.append(t)
         print(
             f"  {n:5d} neurons: {t:7.1f} s ({t / n * 1e3:.0f} ms per neuron, "

@@ -26,7 +26,7 @@ def main(n: int = 100) -> None:
     reference()  # warm-up (torch start-up, first-call costs)
     _, t_torch = timed(lambda: [reference() for _ in range(5)])
     t_torch /= 5
-    res, t_circuit = run_sample(net, image)
+    res, t_circuit = run_sample(net, 0)
     agree = res["layers"][0]["vs_torch"]["spike_agreement"]
     print(
         f"784x{n} layer, 25 steps: torch reference {t_torch * 1e3:.1f} ms, "

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from spinspice.circuits.registry import MODELS, PRESETS, catalog, get_cell
-from spinspice.experiments.neuron import run_neuron
+from spinspice.experiments.neuron import simulate_cell
 from spinspice.io import atomic_write_text
 from spinspice.models.mtj import divider_vout, mtj_resistance
 from spinspice.models.waveforms import PulseTrain
@@ -40,11 +40,11 @@ def measure_dwlif() -> dict[str, object]:
     out["v0"], out["vb"] = v0, vb
     out["runs"] = {}
     for t_off, duration in ((1e-9, 120e-9), (1.5e-9, 150e-9), (2e-9, 170e-9), (3e-9, 240e-9)):
-        r = run_neuron(cell, PulseTrain(t_off_s=t_off), duration, backend="shared").report()
+        r = simulate_cell(cell, PulseTrain(t_off_s=t_off), duration, backend="shared").report()
         out["runs"][t_off] = r
     rates = {}
     for j in (0.6e11, 1.0e11, 1.5e11):
-        r = run_neuron(cell, PulseTrain(amplitude=j), 200e-9, reference=False).report()
+        r = simulate_cell(cell, PulseTrain(amplitude=j), 200e-9, reference=False).report()
         rates[j] = r["spike_rate_hz"]
     out["rates"] = rates
     return out
@@ -321,7 +321,7 @@ def _si(v: float, unit: str) -> str:
 def _default_run(model: str, preset: str, **kw: Any) -> dict[str, Any]:
     cell, _ = get_cell(model, preset)
     d = cell.default_drive()
-    return run_neuron(cell, d, cell.default_duration_s(d), preset=preset, **kw).report()
+    return simulate_cell(cell, d, cell.default_duration_s(d), preset=preset, **kw).report()
 
 
 # --- field-gated mem-transistor (paper 001 Fig. 1e-4) -------------------------------------------
@@ -495,7 +495,7 @@ def saf_section() -> list[str]:
     p = cell.saf
     i = 2e-3
     drive = PulseTrain(t_on_s=50e-6, t_off_s=0.0, t_edge_s=1e-9, amplitude=i, n_pulses=1)
-    step = run_neuron(cell, drive, 20e-6, reference=False)
+    step = simulate_cell(cell, drive, 20e-6, reference=False)
     v_inf = p.r_mem_ohm * i * p.tau_leak_s / p.tau_int_s
     t_fire = -p.tau_leak_s * np.log(1 - (p.v_th_v - p.v_reset_v) / v_inf)
     base = _default_run("saf-lif", "paper-002")

@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 import re
 
-from spinspice.errors import UnitError
+from spinspice.errors import ModelParameterError, UnitError
 
-__all__ = ["PREFIXES", "format_float", "format_si", "parse_value"]
+__all__ = ["PREFIXES", "SPICE_SCALE", "format_float", "format_si", "parse_grid", "parse_list", "parse_value"]
 
 #: SI prefix -> multiplier accepted when parsing.
 PREFIXES: dict[str, float] = {
@@ -41,6 +41,13 @@ PREFIXES: dict[str, float] = {
     "g": 1e9,
     "T": 1e12,
     "t": 1e12,
+}
+
+#: SPICE's scale factors (case-insensitive: ``m`` and ``M`` are milli, ``meg`` is 1e6), as
+#: ngspice reads numbers in a netlist; the same values as :data:`PREFIXES`, plus ``mil``.
+SPICE_SCALE: dict[str, float] = {
+    **{p: PREFIXES[p] for p in ("f", "p", "n", "u", "m", "k", "meg", "g", "t")},
+    "mil": 25.4e-6,
 }
 
 # Spellings of the same unit the parser accepts.
@@ -170,3 +177,27 @@ def format_si(value: float, digits: int = 12) -> str:
                 break
             return text + prefix
     return format_float(value)
+
+
+def parse_list(text: str, unit: str | None, name: str) -> list[float]:
+    """``"a,b,c"`` -> values, SI suffixes accepted (``name`` is named in errors)."""
+    values = [parse_value(v, unit, name=name) for v in text.split(",") if v.strip()]
+    if not values:
+        raise ModelParameterError(f"{name}: give a comma-separated list of values")
+    return values
+
+
+def parse_grid(text: str, unit: str | None, name: str) -> list[float]:
+    """``"a,b,c"`` or ``"start:stop:step"`` (stop included) -> values, SI suffixes accepted."""
+    if ":" not in text:
+        return parse_list(text, unit, name)
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise ModelParameterError(f"{name}: write START:STOP:STEP, e.g. -500:500:10")
+    start, stop, step = (parse_value(v, unit, name=name) for v in parts)
+    if step <= 0 or stop < start:
+        raise ModelParameterError(f"{name}: need STEP > 0 and STOP >= START")
+    n = round((stop - start) / step) + 1
+    if n > 100_000:
+        raise ModelParameterError(f"{name}: {n} points is too many (at most 100000)")
+    return [start + k * step for k in range(n)]

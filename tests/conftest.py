@@ -30,10 +30,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def neuron_run(backend: str, t_off_s: float, duration_s: float):
     """One cached paper-001 neuron run (reused by several tests)."""
     from spinspice.circuits.registry import get_cell
-    from spinspice.experiments.neuron import run_neuron
+    from spinspice.experiments.neuron import simulate_cell
     from spinspice.models.waveforms import PulseTrain
 
-    return run_neuron(get_cell("dw-lif", "paper-001")[0], PulseTrain(t_off_s=t_off_s), duration_s, backend=backend)
+    cell = get_cell("dw-lif", "paper-001")[0]
+    return simulate_cell(cell, PulseTrain(t_off_s=t_off_s), duration_s, backend=backend)
 
 
 def digits_config(arch: str, neuron: dict, steps: int, **extra):

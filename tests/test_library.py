@@ -92,14 +92,14 @@ def test_saf_lif_presets_have_the_papers_constants() -> None:
 @pytest.mark.ngspice
 def test_saf_lif_time_to_fire_follows_eq_1() -> None:
     """Constant current: V(t) = V_r + R I tau_l/tau_i (1 - exp(-t/tau_l)) reaches V_th at t_fire."""
-    from spinspice.experiments.neuron import run_neuron
+    from spinspice.experiments.neuron import simulate_cell
     from spinspice.models.waveforms import PulseTrain
 
     cell, _ = get_cell("saf-lif", "paper-002-3us")
     p = cell.saf
     i = 2e-3  # constant SOT current (one long pulse)
     drive = PulseTrain(t_on_s=50e-6, t_off_s=0.0, t_edge_s=1e-9, amplitude=i, n_pulses=1)
-    r = run_neuron(cell, drive, 20e-6, reference=False)
+    r = simulate_cell(cell, drive, 20e-6, reference=False)
     v_inf = p.r_mem_ohm * i * p.tau_leak_s / p.tau_int_s
     t_fire = -p.tau_leak_s * np.log(1 - (p.v_th_v - p.v_reset_v) / v_inf)
     assert r.spike_times_s[0] == pytest.approx(t_fire, rel=0.01)

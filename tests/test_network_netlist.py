@@ -15,7 +15,7 @@ import torch
 from spinspice.circuits.network import size_for_current, slot_pwl
 from spinspice.circuits.registry import get_cell
 from spinspice.cli import main
-from spinspice.cosim.verify import verify_raw
+from spinspice.cosim.verify import check_raw
 from spinspice.errors import ModelParameterError
 from spinspice.sim.rawfile import canonical_name, read_raw
 from spinspice.snn.arch import NetConfig, SpikingNet
@@ -91,7 +91,7 @@ def test_emitted_netlists_spike_as_expected_in_plain_ngspice(checkpoint, tmp_pat
             assert run.returncode == 0, run.stderr[-2000:]
             runs[layer["file"]] = read_raw(tmp_path / "nl" / raw)[-1]
             # every neuron of the file's layers, its spike slots vs the expected ones
-            checked = verify_raw(tmp_path / "nl", man, tmp_path / "nl" / raw)
+            checked = check_raw(tmp_path / "nl", man, tmp_path / "nl" / raw)
             for lay in checked["layers"]:
                 for n in lay["neurons"]:
                     assert n["circuit_slots"] == n["expected_slots"], (lay["file"], n["neuron"])

@@ -10,7 +10,7 @@ import pytest
 from conftest import neuron_run
 
 from spinspice.circuits.registry import get_cell
-from spinspice.experiments.neuron import run_neuron
+from spinspice.experiments.neuron import simulate_cell
 from spinspice.models.waveforms import PulseTrain
 
 PAPER_ENERGY_J = 11.7e-12
@@ -75,8 +75,8 @@ def test_write_energy_matches_hand_calculation() -> None:
 @pytest.mark.ngspice
 def test_spike_width_comes_from_the_reset_circuit() -> None:
     cell = get_cell("dw-lif", "paper-001")[0]
-    base = run_neuron(cell, PulseTrain(), 40e-9, reference=False).report()
-    strong = run_neuron(
+    base = simulate_cell(cell, PulseTrain(), 40e-9, reference=False).report()
+    strong = simulate_cell(
         cell.with_text({"j_reset_a_per_m2": "6e11"}), PulseTrain(), 40e-9, reference=False
     ).report()
     assert strong["spike_width_s"] < 0.6 * base["spike_width_s"]
@@ -90,7 +90,7 @@ def test_spike_width_comes_from_the_reset_circuit() -> None:
 def test_higher_current_fires_faster() -> None:
     cell = get_cell("dw-lif", "paper-001")[0]
     rates = [
-        run_neuron(cell, PulseTrain(amplitude=j), 80e-9, reference=False).report()["spike_rate_hz"]
+        simulate_cell(cell, PulseTrain(amplitude=j), 80e-9, reference=False).report()["spike_rate_hz"]
         for j in (0.8e11, 1.2e11)
     ]
     assert rates[1] > rates[0] > 0

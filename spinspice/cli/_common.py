@@ -18,8 +18,7 @@ import typer
 
 from spinspice import __version__
 from spinspice.errors import ModelParameterError, SpinspiceError
-from spinspice.io import Result, progress_bar, seed_all, to_jsonable
-from spinspice.units import parse_value
+from spinspice.io import Result, progress_bar, to_jsonable
 
 app = typer.Typer(
     add_completion=False,
@@ -55,10 +54,6 @@ SchedulerOpt = Annotated[
 ]
 
 
-def _seed(seed: int) -> None:
-    seed_all(seed)
-
-
 def parse_params(pairs: Sequence[str] | None) -> dict[str, str]:
     """``["a=1n", "b=2"]`` -> ``{"a": "1n", "b": "2"}`` with clear errors."""
     out: dict[str, str] = {}
@@ -73,43 +68,24 @@ def parse_params(pairs: Sequence[str] | None) -> dict[str, str]:
     return out
 
 
-def parse_list(text: str, unit: str | None, name: str) -> list[float]:
-    values = [parse_value(v, unit, name=name) for v in text.split(",") if v.strip()]
-    if not values:
-        raise ModelParameterError(f"{name}: give a comma-separated list of values")
-    return values
-
-
-def parse_grid(text: str, unit: str | None, name: str) -> list[float]:
-    """``"a,b,c"`` or ``"start:stop:step"`` (stop included) -> values, SI suffixes accepted."""
-    if ":" not in text:
-        return parse_list(text, unit, name)
-    parts = text.split(":")
-    if len(parts) != 3:
-        raise ModelParameterError(f"{name}: write START:STOP:STEP, e.g. -500:500:10")
-    start, stop, step = (parse_value(v, unit, name=name) for v in parts)
-    if step <= 0 or stop < start:
-        raise ModelParameterError(f"{name}: need STEP > 0 and STOP >= START")
-    n = round((stop - start) / step) + 1
-    if n > 100_000:
-        raise ModelParameterError(f"{name}: {n} points is too many (at most 100000)")
-    return [start + k * step for k in range(n)]
-
-
-def _emit(report: dict[str, Any], as_json: bool, summary: str) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(to_jsonable(report), indent=2) + "\n")
-    else:
-        sys.stdout.write(summary + "\n")
-
-
 def emit(result: Result, as_json: bool) -> None:
-    """Print a library call's result: its summary, or its report as JSON with ``--json``."""
-    _emit(result.report(), as_json, result.summary())
+    """Print a library call's result: its summary, or its report as JSON with ``--json``; then
+    fail (exit 1) when some of its jobs failed (the report says which: ``--resume``)."""
+    text = json.dumps(to_jsonable(result.report()), indent=2) if as_json else result.summary()
+    sys.stdout.write(text + "\n")
+    error = getattr(result, "error", lambda: None)()
+    if error is not None:
+        raise error
 
 
-def _progress() -> Any:
-    return progress_bar()
+def library_args(options: dict[str, Any], **renames: str) -> dict[str, Any]:
+    """A command's options as the keywords of its library call: ``json_out`` dropped, the
+    ``circuit`` dict spread, and option ``old`` passed as ``new`` for each ``old=new``."""
+    kw = {renames.get(k, k): v for k, v in options.items() if k not in ("json_out", "circuit")}
+    return {**kw, **(options.get("circuit") or {})}
+
+
+_progress = progress_bar
 
 
 def _print_version(value: bool) -> None:
@@ -129,12 +105,8 @@ def _root(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: run the CLI, turning every expected error into one line.
-
-    typer handles usage errors itself (message + exit status 2); errors of
-    spinspice (bad parameter values, failed simulations ...) become
-    ``spinspice: error: <cause>`` on stderr and exit status 1.
-    """
+    """Run the CLI: usage errors exit 2 (typer's message), spinspice errors exit 1 with one
+    line ``spinspice: error: <cause>`` on stderr."""
     try:
         app(args=list(argv) if argv is not None else None, prog_name="spinspice")
     except SystemExit as done:
@@ -151,7 +123,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def entry() -> None:  # console script
     sys.exit(main())
-
-
-if __name__ == "__main__":  # pragma: no cover
-    entry()

@@ -13,6 +13,7 @@ them spike by spike.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,7 +29,9 @@ __all__ = [
     "NetworkCircuits",
     "check_circuit_network",
     "expected_spikes",
+    "map_network",
     "network_circuits",
+    "torch_record",
 ]
 
 #: in a whole-network netlist, layer k runs k * LAYER_SKEW_S behind layer 0: its spike latch
@@ -94,6 +97,38 @@ def expected_spikes(
     return out
 
 
+def torch_record(net: SpikingNet, image: np.ndarray, seed: int) -> tuple[torch.Tensor, dict[str, Any]]:
+    """The trained network on one image (flattened features), input spikes seeded with
+    ``seed``: (output spike counts ``(1, classes)``, the record of encoded inputs and every
+    layer's spikes per step)."""
+    x = torch.as_tensor(np.asarray(image, np.float32)[None, :])
+    with torch.no_grad():
+        return net(x, generator=torch.Generator().manual_seed(seed), record=True)
+
+
+def map_network(
+    net: SpikingNet,
+    device: SynapseDevice,
+    *,
+    clip_percentile: float = 100.0,
+    variability: float = 0.0,
+    seed: int = 0,
+) -> tuple[LayerMapping, ...]:
+    """Every layer's weights and biases as conductances of ``device`` (layer ``k`` varied with
+    seed ``seed + k``): the one mapping that netlists and co-simulations share."""
+    return tuple(
+        map_layer(
+            syn.weight.detach().double().numpy(),
+            syn.bias.detach().double().numpy(),
+            device,
+            clip_percentile=clip_percentile,
+            variability=variability,
+            seed=seed + k,
+        )
+        for k, syn in enumerate(net.synapses)
+    )
+
+
 def check_circuit_network(net: SpikingNet) -> None:
     """Refuse, with the way out, networks whose layers have no circuit here."""
     for k, syn in enumerate(net.synapses):
@@ -136,9 +171,7 @@ def network_circuits(
     """
     check_circuit_network(net)
     options = options or CrossbarOptions()
-    x = torch.as_tensor(np.asarray(image, np.float32)[None, :])
-    with torch.no_grad():
-        counts, rec = net(x, generator=torch.Generator().manual_seed(seed), record=True)
+    counts, rec = torch_record(net, image, seed)
     steps = net.config.steps
     n_layers = len(net.synapses)
     n_sub = None
@@ -156,18 +189,15 @@ def network_circuits(
         if any(n.slot.period_s != period for n in net.neurons):  # type: ignore[attr-defined]
             raise ModelParameterError("--single needs one write slot for every layer")
         t_stop = steps * n_sub * period + (n_layers - 1) * LAYER_SKEW_S
-    inputs, torch_spikes, expected, layers, mappings = [], [], [], [], []
-    for k, syn in enumerate(net.synapses):
+    mappings = map_network(net, device, clip_percentile=clip_percentile, variability=variability, seed=seed)
+    inputs, torch_spikes, expected, layers = [], [], [], []
+    for k, (syn, mapping) in enumerate(zip(net.synapses, mappings, strict=True)):
         if k == 0:
             inp = torch.cat(rec["encoded"]).numpy().astype(float)
         else:
             prev = expected[-1] if single else torch.cat(rec["spikes"][k - 1]).numpy()
             inp = np.concatenate([np.zeros((1, prev.shape[1])), prev[:-1]], axis=0).astype(float)
         w = syn.weight.detach().double().numpy()
-        b = syn.bias.detach().double().numpy()
-        mapping = map_layer(
-            w, b, device, clip_percentile=clip_percentile, variability=variability, seed=seed + k
-        )
         neuron: DeviceNeuron = net.neurons[k]  # type: ignore[assignment]
         skew = k * LAYER_SKEW_S if single else 0.0
         circuit = layer_testbench(
@@ -191,11 +221,10 @@ def network_circuits(
         torch_spikes.append(torch.cat(rec["spikes"][k]).numpy() > 0.5)
         expected.append(expected_spikes(neuron, inp, mapping, options, n_sub))
         layers.append(circuit)
-        mappings.append(mapping)
     assert len(torch_spikes[-1]) == steps
     return NetworkCircuits(
         tuple(layers),
-        tuple(mappings),
+        mappings,
         tuple(inputs),
         tuple(torch_spikes),
         tuple(expected),

@@ -7,36 +7,47 @@ settings (``variability``, ``v_read_v``, ``schedule``, ``synapse``, ``levels``,
 ``clip_percentile``).  Both the torch reference and the circuit run with the point's neurons,
 so each point says what that design does with the trained weights.
 
-Each finished point is written atomically to ``points/<key>.json``; a sweep started again
-in the same folder skips the points already there (resume).
+Each finished point is journalled (:class:`~spinspice.sim.jobs.Journal`: ``sweep.json`` names
+the sweep, ``points/<key>.json`` holds each finished point, written atomically); a sweep
+started again with ``resume`` skips the points already there.  :func:`sweep` is the whole
+job (``spinspice sweep``): journal, points, ``results.csv``/``results.json`` and the plot.
 """
 
 from __future__ import annotations
 
 import copy
+import csv
 import dataclasses
 import hashlib
+import io
 import itertools
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from spinspice.cosim.report import summarize_cosim
-from spinspice.cosim.runner import CosimSettings, prepare, run_cosim
-from spinspice.errors import ModelParameterError
-from spinspice.io import atomic_write_json
+from spinspice.cosim.runner import CosimSettings, prepare, run_cosim, sample_ids
+from spinspice.errors import ModelParameterError, SpinspiceError
+from spinspice.io import Result, atomic_write_json, atomic_write_text, no_progress, report_header, seed_all
+from spinspice.sim.jobs import Journal
 from spinspice.snn.arch import SpikingNet
+from spinspice.snn.checkpoint import checkpoint_digest, load_with_data
 from spinspice.snn.neurons import make_neuron
+from spinspice.units import parse_value
 
 __all__ = [
     "SETTING_NAMES",
     "SUMMARY_KEYS",
+    "SweepResult",
     "grid_points",
+    "parse_grid_sets",
     "plot_tradeoffs",
     "point_key",
     "run_point",
     "run_sweep",
+    "sweep",
 ]
 
 #: sweepable settings of the circuit (the rest of a point's names are neuron parameters)
@@ -64,6 +75,27 @@ def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
             raise ModelParameterError(f"--set {name}: give at least one value")
     names = list(grid)
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*(grid[n] for n in names))]
+
+
+def parse_grid_sets(sets: Sequence[str]) -> dict[str, list[Any]]:
+    """``["t_off_s=1n,2n", "schedule=all,rows"]`` (``spinspice sweep --set``) -> a grid, SI suffixes
+    accepted; ``schedule`` and ``synapse`` take names, ``levels`` integers."""
+    grid: dict[str, list[Any]] = {}
+    for item in sets:
+        name, sep, values = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not values.strip():
+            raise ModelParameterError(f"--set {item!r}: write NAME=V1,V2,... (e.g. t_off_s=1n,2n)")
+        if name in grid:
+            raise ModelParameterError(f"--set {name!r} given twice")
+        parts = [v.strip() for v in values.split(",") if v.strip()]
+        if name in ("schedule", "synapse"):
+            grid[name] = parts
+        elif name == "levels":
+            grid[name] = [int(parse_value(v, None, name=f"--set {name}")) for v in parts]
+        else:
+            grid[name] = [parse_value(v, None, name=f"--set {name}") for v in parts]
+    return grid
 
 
 def point_key(point: Mapping[str, Any]) -> str:
@@ -154,31 +186,33 @@ def run_sweep(
     ids: Sequence[int],
     base: CosimSettings,
     points: Sequence[Mapping[str, Any]],
-    out_dir: Path,
+    journal: Journal,
     *,
     workers: int = 1,
     scheduler: str | None = None,
     on_point: Callable[[dict[str, Any], bool], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run every point not yet done in ``out_dir/points`` and return all rows in grid order
+    """Run every point not yet done in ``journal`` and return all rows in grid order
     (failed points are run again)."""
     rows = []
     for point in points:
-        path = out_dir / "points" / f"{point_key(point)}.json"
-        if path.is_file():
-            try:
-                row = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-                row = {}  # unreadable: run it again
-            done = row.get("status", "done") == "done"
-            if done and row.get("point") == dict(point) and row.get("n_samples") == len(ids):
-                row = {"status": "done", **row}
-                rows.append(row)
-                if on_point is not None:
-                    on_point(row, True)
-                continue
+        key = point_key(point)
+        row = journal.get(
+            key,
+            accept=lambda r, point=point: (
+                r.get("status", "done") == "done"
+                and r.get("point") == dict(point)
+                and r.get("n_samples") == len(ids)
+            ),
+        )
+        if row is not None:
+            row = {"status": "done", **row}
+            rows.append(row)
+            if on_point is not None:
+                on_point(row, True)
+            continue
         row = run_point(net, data, ids, base, point, workers=workers, scheduler=scheduler)
-        atomic_write_json(path, row)
+        journal.put(key, row)
         rows.append(row)
         if on_point is not None:
             on_point(row, False)
@@ -208,3 +242,155 @@ def plot_tradeoffs(rows: Sequence[Mapping[str, Any]], path: Path) -> Path:
         label = ", ".join(f"{k}={v}" for k, v in r["point"].items())
         ax[0].annotate(label, (x, y), fontsize=6, alpha=0.8)
     return save_figure(fig, path)
+
+
+def _point_text(point: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in point.items())
+
+
+@dataclasses.dataclass
+class SweepResult(Result):
+    """A finished sweep (schema ``spinspice.sweep``): one row per grid point."""
+
+    data: dict[str, Any]
+    out: Path | None = None
+
+    def report(self) -> dict[str, Any]:
+        return self.data
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        return list(self.data["failed_points"])
+
+    def error(self) -> SpinspiceError | None:
+        """The error of a sweep whose points partly failed (None: all done)."""
+        from spinspice.cosim.runs import failed_jobs_error
+
+        failed = self.failed
+        return failed_jobs_error(failed, len(self.data["points"]), "points") if failed else None
+
+    def table(self) -> str:
+        """The results table as CSV text (grid names, status, then :data:`SUMMARY_KEYS`)."""
+        names = list(self.data["grid"])
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow([*names, "status", *SUMMARY_KEYS])
+        for r in self.data["points"]:
+            writer.writerow(
+                [
+                    *(r["point"][n] for n in names),
+                    r["status"],
+                    *("" if r[k] is None else r[k] for k in SUMMARY_KEYS),
+                ]
+            )
+        return buf.getvalue()
+
+    def write(self, folder: str | Path) -> Path:
+        """results.csv, tradeoff.png and results.json (each atomically)."""
+        folder = Path(folder)
+        atomic_write_text(folder / "results.csv", self.table())
+        plot_tradeoffs(self.data["points"], folder / "tradeoff.png")
+        atomic_write_json(folder / "results.json", self.data)
+        return folder
+
+    def summary(self) -> str:
+        rows, out = self.data["points"], self.out
+        lines = [
+            f"{len(rows)} points x {len(self.data['samples'])} images ({self.data['resumed_points']} resumed "
+            f"from {out}/points):"
+        ]
+        for r in rows:
+            if r["status"] != "done":
+                lines.append(f"  {_point_text(r['point'])}: FAILED ({r['failed_samples'][0]['error']})")
+                continue
+            acc = "n/a" if r["circuit_accuracy"] is None else f"{r['circuit_accuracy'] * 100:.1f} %"
+            lines.append(
+                f"  {_point_text(r['point'])}: circuit accuracy {acc}, "
+                f"spike agreement {r['spike_agreement'] * 100:.1f} %, "
+                f"{r['energy_per_inference_j'] * 1e12:.4g} pJ/inference, "
+                f"latency {r['mean_latency_s'] * 1e9:.3f} ns"
+            )
+        lines.append(f"table: {out / 'results.csv'}; plot: {out / 'tradeoff.png'}")
+        return "\n".join(lines)
+
+
+def sweep(
+    checkpoint: str | Path,
+    grid: Mapping[str, Sequence[Any]],
+    *,
+    samples: int | Sequence[int] = 5,
+    dataset: str | None = None,
+    mode: str = "stepped",
+    timeout_s: float | None = None,
+    workers: int = 0,
+    scheduler: str | None = None,
+    resume: bool = False,
+    fresh: bool = False,
+    out: str | Path = Path("results/sweep"),
+    seed: int = 0,
+    progress: Any = None,
+) -> SweepResult:
+    """Co-simulate ``samples`` test images of ``checkpoint`` at every point of ``grid`` (name ->
+    values: neuron parameters of the network's model, or :data:`SETTING_NAMES`).
+
+    Every point is validated before anything runs or is written; each finished point is
+    journalled in ``out/points`` (``resume``/``fresh`` as the CLI).  Failed points come back
+    with ``status: "failed"`` (see :attr:`SweepResult.failed`); the others still run."""
+    out = Path(out)
+    checkpoint = Path(checkpoint)
+    seed_all(seed)
+    progress = progress if progress is not None else no_progress()
+    workers = workers or (os.cpu_count() or 1)
+    grid = {k: list(v) for k, v in grid.items()}
+    points = grid_points(grid)
+    ck, data = load_with_data(checkpoint, dataset, classes=False)
+    ids = sample_ids(len(data.y_test), samples)
+    base = CosimSettings(mode=mode, seed=seed, timeout_s=timeout_s)
+    validate_points(ck.net, base, points)
+    spec = {
+        "checkpoint_sha256": checkpoint_digest(checkpoint),
+        "dataset": data.name,
+        "grid": grid,
+        "samples": ids,
+        "mode": mode,
+        "seed": seed,
+    }
+    journal = Journal(
+        out, spec, jobs="points", stamp="sweep.json", what="sweep", unit="points", resume=resume, fresh=fresh
+    )
+    if not journal.stamp.is_file() and out.exists() and any(out.iterdir()):
+        raise ModelParameterError(f"{out} exists and is not a sweep folder: choose another --out")
+    journal.open()
+    resumed = 0
+    with progress:
+        task = progress.add_task(f"sweep ({len(points)} points x {len(ids)} images)", total=len(points))
+
+        def done(_row: dict[str, Any], cached: bool) -> None:
+            nonlocal resumed
+            resumed += cached
+            progress.advance(task)
+
+        rows = run_sweep(
+            ck.net, data, ids, base, points, journal, workers=workers, scheduler=scheduler, on_point=done
+        )
+    result = SweepResult(
+        {
+            **report_header("spinspice.sweep"),
+            **spec,
+            "points": rows,
+            "resumed_points": resumed,
+            "failed_points": [
+                {
+                    "point": r["point"],
+                    "error": r["failed_samples"][0]["error"],
+                    "failed_samples": r["failed_samples"],
+                }
+                for r in rows
+                if r["status"] != "done"
+            ],
+            "files": ["results.csv", "results.json", "sweep.json", "tradeoff.png", "points/"],
+        },
+        out,
+    )
+    result.write(out)
+    return result

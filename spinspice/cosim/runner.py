@@ -36,9 +36,9 @@ import torch
 
 from spinspice.circuits.core import VoltageSource
 from spinspice.circuits.network import CrossbarOptions, LayerCircuit, layer_testbench
-from spinspice.circuits.synapses import LayerMapping, get_synapse_device, map_layer
+from spinspice.circuits.synapses import LayerMapping, get_synapse_device
 from spinspice.cosim.agreement import layer_agreement
-from spinspice.cosim.build import check_circuit_network, expected_spikes
+from spinspice.cosim.build import check_circuit_network, expected_spikes, map_network, torch_record
 from spinspice.errors import ModelParameterError, SimulationError, SpinspiceError
 from spinspice.models.waveforms import PulseTrain
 from spinspice.netlists.spice import format_testbench
@@ -55,6 +55,7 @@ __all__ = [
     "CosimSettings",
     "GroupTask",
     "PreparedNetwork",
+    "cosim_settings",
     "crossbar_read_energy_j",
     "prepare",
     "run_cosim",
@@ -102,6 +103,29 @@ class CosimSettings:
         return {**dataclasses.asdict(self), "options": dataclasses.asdict(self.options)}
 
 
+def cosim_settings(**kw: Any) -> CosimSettings:
+    """:class:`CosimSettings` from flat keywords: its own fields (``mode``, ``synapse``,
+    ``levels``, ``variability``, ``clip_percentile``, ``group``, ``backend``, ``traced``,
+    ``seed``, ``timeout_s``) and those of its :class:`~spinspice.circuits.network.CrossbarOptions`
+    (``v_read_v``, ``r_wire_ohm``, ``c_wire_f``, ``tile``, ``array_cols``, ``schedule``), or a
+    whole ``options=CrossbarOptions(...)``."""
+    from spinspice.errors import did_you_mean
+
+    own = {f.name for f in dataclasses.fields(CosimSettings)}
+    crossbar = {f.name for f in dataclasses.fields(CrossbarOptions)}
+    unknown = [k for k in kw if k not in own | crossbar]
+    if unknown:
+        raise ModelParameterError(
+            f"unknown co-simulation setting {unknown[0]!r}{did_you_mean(unknown[0], own | crossbar)}; "
+            f"settings: {', '.join(sorted((own - {'options'}) | crossbar))}"
+        )
+    options = kw.pop("options", None) or CrossbarOptions()
+    changes = {k: kw.pop(k) for k in list(kw) if k in crossbar}
+    if changes:
+        options = dataclasses.replace(options, **changes)
+    return CosimSettings(options=options, **kw)
+
+
 @dataclasses.dataclass(frozen=True)
 class PreparedNetwork:
     """A checkpoint's network with its layers mapped to conductances."""
@@ -119,16 +143,12 @@ def prepare(net: SpikingNet, settings: CosimSettings) -> PreparedNetwork:
     """Check that every layer has a circuit and map its weights (seeded as ``spinspice netlist``)."""
     check_circuit_network(net)
     device = get_synapse_device(settings.synapse, settings.levels)
-    mappings = tuple(
-        map_layer(
-            syn.weight.detach().double().numpy(),
-            syn.bias.detach().double().numpy(),
-            device,
-            clip_percentile=settings.clip_percentile,
-            variability=settings.variability,
-            seed=settings.seed + k,
-        )
-        for k, syn in enumerate(net.synapses)
+    mappings = map_network(
+        net,
+        device,
+        clip_percentile=settings.clip_percentile,
+        variability=settings.variability,
+        seed=settings.seed,
     )
     return PreparedNetwork(net, mappings, settings)
 
@@ -167,7 +187,6 @@ def _energy_terms(lc: LayerCircuit) -> tuple[tuple[str, str, Any], ...]:
         (CROSSBAR, f"i_{r['source']}", volts(r["source"])) for r in lc.rows if f"i_{r['source']}" in measured
     ]
     return tuple(terms)
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -273,9 +292,7 @@ def simulate_sample(
     ``mapper`` (``map``, a process pool's or a Dask client's; results in task order)."""
     st = prepared.settings
     net = prepared.net
-    x = torch.as_tensor(np.asarray(image, np.float32)[None, :])
-    with torch.no_grad():
-        counts, rec = net(x, generator=torch.Generator().manual_seed(st.seed + index), record=True)
+    counts, rec = torch_record(net, image, st.seed + index)
     steps = net.config.steps
     layers_out: list[dict[str, Any]] = []
     traces: dict[str, dict[str, Any]] = {}
@@ -421,6 +438,7 @@ def run_cosim(
     journal: Journal | None = None,
     job_prefix: str = "",
     failures: list[dict[str, Any]] | None = None,
+    resumed: list[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Co-simulate test images ``ids`` of ``data``; every layer's ngspice runs are spread over
     ``workers`` processes or the Dask cluster at ``scheduler`` (:func:`executor`).  Results
@@ -428,10 +446,11 @@ def run_cosim(
 
     ``journal``: where each finished image is recorded (job ``<job_prefix>sample-<i>``,
     atomically) and from which finished images are taken instead of being run again
-    (resume; :class:`~spinspice.sim.jobs.Journal`).  ``failures``: when given, an image whose runs fail (ngspice error or crash,
-    a dead worker) is appended there as ``{"index", "error", "netlist", "attempts",
-    "log_tail"}`` and left out of the results, and the other images go on; without it the
-    first failure is raised."""
+    (resume; :class:`~spinspice.sim.jobs.Journal`).  ``failures``: when given, an image whose
+    runs fail (ngspice error or crash, a dead worker) is appended there as ``{"index",
+    "error", "netlist", "attempts", "log_tail"}`` and left out of the results, and the other
+    images go on; without it the first failure is raised.  ``resumed``: when given, the
+    indices of the images taken from the journal are appended there."""
     from spinspice.io import to_jsonable
 
     def one(i: int, mapper: Mapper) -> dict[str, Any] | None:
@@ -439,6 +458,8 @@ def run_cosim(
         if journal is not None:
             result = journal.get(key, accept=lambda r: r.get("index") == i)
             if result is not None:
+                if resumed is not None:
+                    resumed.append(i)
                 return result
         try:
             result = simulate_sample(

@@ -1,7 +1,7 @@
 """Check a netlist run outside spinspice: its raw file against the manifest's expected spikes.
 
 A designer runs ``layer0.cir`` (or ``network.cir``) from ``spinspice netlist``
-in ngspice, Spectre or another SPICE with ``-r out.raw``; :func:`verify_raw`
+in ngspice, Spectre or another SPICE with ``-r out.raw``; :func:`check_raw`
 reads every neuron's spike probe from that raw file (vector names from
 ``manifest.json``), turns the comparator's rising crossings of
 ``spike_level_v`` into write slots (``t_offset_s`` and ``slot_s`` of the
@@ -14,6 +14,7 @@ vector raise :class:`~spinspice.errors.DataError` /
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,13 @@ from typing import Any
 import numpy as np
 
 from spinspice.errors import DataError
+from spinspice.io import Result, atomic_write_json, report_header, to_jsonable
+from spinspice.netlists.names import sanitize_identifier
 from spinspice.netlists.network import MANIFEST_SCHEMA
 from spinspice.sim.rawfile import RawPlot, canonical_name, read_raw
 from spinspice.sim.spikes import crossings
 
-__all__ = ["load_manifest", "verify_raw"]
+__all__ = ["VerifyResult", "check_raw", "load_manifest", "verify_raw"]
 
 
 def load_manifest(folder: str | Path) -> dict[str, Any]:
@@ -57,7 +60,7 @@ def _title(folder: Path, file: str) -> str | None:
         return fh.readline().strip()
 
 
-def verify_raw(
+def check_raw(
     folder: str | Path, manifest: dict[str, Any], raw_path: str | Path, layers: list[int] | None = None
 ) -> dict[str, Any]:
     """Per layer and neuron: circuit spike slots from the raw file vs the expected ones.
@@ -115,3 +118,55 @@ def verify_raw(
         "layers": out_layers,
         "all_match": all(not layer["mismatched"] for layer in out_layers),
     }
+
+
+@dataclasses.dataclass
+class VerifyResult(Result):
+    """A raw file checked against its netlists' manifest (schema ``spinspice.verify_raw``)."""
+
+    data: dict[str, Any]
+    out: Path | None = None
+
+    @property
+    def all_match(self) -> bool:
+        return bool(self.data["all_match"])
+
+    def report(self) -> dict[str, Any]:
+        return self.data
+
+    def write(self, folder: str | Path) -> Path:
+        atomic_write_json(Path(folder) / "verify.json", to_jsonable(self.data))
+        self.out = Path(folder)
+        return self.out
+
+    def summary(self) -> str:
+        lines = [
+            f"layer {lay['index']} ({lay['file']}): {lay['matched_neurons']}/{lay['n_neurons']} neurons "
+            "spike in the expected slots"
+            + "".join(
+                f"\n  neuron {n['neuron']}: circuit {n['circuit_slots']}, expected {n['expected_slots']}"
+                for n in lay["mismatched"][:5]
+            )
+            for lay in self.data["layers"]
+        ]
+        if self.out is not None:
+            lines.append(f"report: {self.out / 'verify.json'}")
+        return "\n".join(lines)
+
+
+def verify_raw(
+    netlists: str | Path,
+    raw: str | Path,
+    layers: list[int] | None = None,
+    *,
+    out: str | Path | None = None,
+) -> VerifyResult:
+    """Check ``raw`` (a netlist of ``netlists``, the folder ``write_netlists`` wrote, run
+    elsewhere) neuron by neuron against the manifest's expected spike slots; write
+    ``verify.json`` into ``out`` (default: ``NETLISTS/verify-<raw name>``)."""
+    netlists, raw = Path(netlists), Path(raw)
+    manifest = load_manifest(netlists)
+    checked = check_raw(netlists, manifest, raw, layers)
+    result = VerifyResult({**report_header("spinspice.verify_raw"), "netlists": str(netlists), **checked})
+    result.write(out if out is not None else netlists / f"verify-{sanitize_identifier(raw.stem)}")
+    return result

@@ -15,7 +15,9 @@ Reported goodness of fit: R^2, RMSE (readout unit), RMSE / span, the largest
 residual, and 1-sigma standard errors from the Jacobian at the optimum
 (``(J^T J)^-1 s^2``).  :func:`make_example` generates the shipped example
 traces (``spinspice/data/calibration/*.csv``) from the project's own models
-with Gaussian read-out noise; the tests fit them back.
+with Gaussian read-out noise; the tests fit them back.  :func:`run_calibration`
+(``spinspice calibrate``) takes a model name, a trace and user settings and returns
+the fit with its files (``params.json`` feeds ``spinspice neuron --param-file``).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from scipy.optimize import least_squares
 
 from spinspice import __version__
 from spinspice.errors import DataError, ModelParameterError, SimulationError, SpinspiceError
-from spinspice.io import atomic_write_json, atomic_write_text, report_header, save_figure
+from spinspice.experiments.results import StudyResult, displayed
+from spinspice.io import atomic_write_json, atomic_write_text, report_header, save_figure, seed_all
 from spinspice.io import pyplot as _pyplot
 from spinspice.models.params import ParamInfo, ParamSet
 from spinspice.models.traces import TraceModel, get_trace_model
@@ -41,6 +44,7 @@ from spinspice.models.waveforms import PulseTrain
 
 __all__ = [
     "EXAMPLES",
+    "CalibrationResult",
     "Trace",
     "base_params",
     "calibrate",
@@ -48,6 +52,7 @@ __all__ = [
     "load_trace",
     "make_example",
     "read_param_file",
+    "run_calibration",
     "simulate_trace",
     "write_calibration",
     "write_trace",
@@ -55,6 +60,7 @@ __all__ = [
 
 COLUMNS = ("time_s", "drive", "readout")
 SCHEMA = "spinspice.calibration"
+FILES = {"report_json": "fit.json", "report_md": "fit.md", "params": "params.json", "plot": "fit.png"}
 MAX_SAMPLES = 200_000
 
 
@@ -364,12 +370,7 @@ def write_calibration(report: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     for ax in (ax0, ax1, ax2):
         ax.grid(alpha=0.3)
     save_figure(fig, out_dir / "fit.png")
-    report["files"] = {
-        "report_json": "fit.json",
-        "report_md": "fit.md",
-        "params": "params.json",
-        "plot": "fit.png",
-    }
+    report["files"] = dict(FILES)
     atomic_write_json(
         out_dir / "params.json",
         {
@@ -418,6 +419,102 @@ def write_calibration(report: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     ]
     atomic_write_text(out_dir / "fit.md", "\n".join(lines))
     return report
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class CalibrationResult(StudyResult):
+    """A fit of a model to a trace: :attr:`fit` is :func:`calibrate`'s report (with the
+    data and fitted ``series``).  Files: ``fit.json`` (schema ``spinspice.calibration``),
+    ``params.json`` (the fitted parameter file), ``fit.md`` and ``fit.png``."""
+
+    fit: dict[str, Any]
+    seed: int = 0
+
+    def report(self) -> dict[str, Any]:
+        report = {k: v for k, v in self.fit.items() if k != "series"}
+        return {**report, "seed": self.seed, "files": dict(FILES)}
+
+    def summary(self) -> str:
+        r = self.fit
+        g = r["goodness"]
+        lines = [
+            f"{n} = {r['fitted'][n]:.6g} {r['units'][n]}"
+            + ("" if r["stderr"][n] is None else f" +- {r['stderr'][n]:.2g}")
+            + f" (start {r['initial'][n]:.6g})"
+            for n in r["free"]
+        ]
+        lines.append(
+            f"R^2 = {g['r2']:.6f}, RMSE = {g['rmse']:.4g} {g['unit']} "
+            f"({g['rmse_over_span'] * 100:.3f} % of span)"
+        )
+        if self.out is not None:
+            lines.append(f"fitted parameter file: {self.out / 'params.json'}; report: {self.out / 'fit.md'}")
+        return "\n".join(lines)
+
+    def _write_files(self, folder: Path) -> None:
+        write_calibration({**self.fit, "seed": self.seed}, folder)
+
+
+def run_calibration(
+    model: str,
+    data: str | Path | Trace,
+    preset: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    *,
+    free: Sequence[str] | None = None,
+    starts: int | None = None,
+    max_evaluations: int = 400,
+    seed: int = 0,
+    out: str | Path | None = None,
+    progress: Any = None,
+) -> CalibrationResult:
+    """Fit the ``free`` parameters of ``model`` (default: its trace model's) to a trace
+    (``spinspice calibrate``).
+
+    ``data``: a CSV trace (``time_s,drive,readout``), a :class:`Trace`, or
+    ``"example"`` for the shipped one; the fit starts from ``preset`` (default:
+    the model's first) with ``params`` (SI values or text) applied; ``starts``
+    quasi-random global starts (default: the model's), ``max_evaluations`` model
+    runs per local fit; ``progress``: a rich progress display or None.
+    ``out``: also write the files there.
+    """
+    seed_all(seed)
+    from spinspice.circuits.registry import get_model
+
+    get_model(model)
+    tm = get_trace_model(model)
+    base, preset_name = base_params(model, preset)
+    overrides = dict(params or {})
+    if overrides:
+        sets = tm.param_sets(base, {})
+        owner = {n: k for k, ps in sets.items() for n in ps.param_names()}
+        for name in overrides:
+            if name not in owner:
+                tm.param_sets(base, {name: 0.0})  # unknown name: raises with a suggestion
+        base = tuple(
+            ps.with_text({n: v for n, v in overrides.items() if owner[n] == k}) for k, ps in sets.items()
+        )
+    if max_evaluations < 1:
+        raise ModelParameterError("--max-evaluations must be at least 1")
+    if starts is not None and starts < 0:
+        raise ModelParameterError("--starts must be >= 0")
+    if isinstance(data, Trace):
+        trace = data
+    else:
+        trace = load_trace(example_path(model) if isinstance(data, str) and data == "example" else Path(data))
+    with displayed(progress) as shown:
+        fit = calibrate(
+            model,
+            base,
+            trace,
+            list(free) if free else None,
+            max_evaluations=max_evaluations,
+            starts=starts,
+            seed=seed,
+            preset=preset_name,
+            progress=shown,
+        )
+        return CalibrationResult(fit, seed)._publish(out)
 
 
 def read_param_file(path: str | Path, model: str) -> dict[str, Any]:

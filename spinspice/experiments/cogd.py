@@ -3,13 +3,15 @@
 Both run the ngspice subcircuit and an independent scipy integration of the
 same state equation (:data:`~spinspice.models.cogd.COGD_RHS`) on the same
 current waveform, and compare them -- and the activation with the closed-form
-sigmoid Y(X) = 1/(1 + exp(-(X - X0)/K)).
+sigmoid Y(X) = 1/(1 + exp(-(X - X0)/K)).  :func:`run_activation`
+(``spinspice neuron --model cogd-sigmoid``) and :func:`run_stdp`
+(``spinspice stdp``) take user settings and return results with files.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +21,37 @@ from scipy.optimize import curve_fit
 
 from spinspice.circuits.cogd import cogd_testbench, pwl_current
 from spinspice.errors import ModelParameterError, SimulationError
-from spinspice.io import atomic_write_json, atomic_write_text, report_header, save_figure
+from spinspice.experiments.results import StudyResult
+from spinspice.io import atomic_write_json, atomic_write_text, report_header, save_figure, seed_all
 from spinspice.io import pyplot as _pyplot
 from spinspice.models.cogd import COGD_RHS, CoGdParams, sigmoid, stdp_pair_current
 from spinspice.netlists.spice import format_testbench
 from spinspice.sim.simulate import simulate
+from spinspice.units import parse_value
 
-__all__ = ["ActivationTiming", "STDPShape", "activation_curve", "stdp_window"]
+__all__ = [
+    "STDP_DELAYS_S",
+    "ActivationResult",
+    "ActivationTiming",
+    "STDPResult",
+    "STDPShape",
+    "activation_curve",
+    "run_activation",
+    "run_stdp",
+    "stdp_window",
+    "write_activation",
+    "write_stdp",
+]
+
+ACTIVATION_FILES = {
+    "report_json": "report.json",
+    "report_md": "report.md",
+    "netlist": "netlist.cir",
+    "plot": "activation.png",
+}
+STDP_FILES = {"report_json": "report.json", "report_md": "report.md", "plot": "stdp.png"}
+#: delays (post - pre) of ``spinspice stdp`` by default: -12 ms to 12 ms in 1 ms steps
+STDP_DELAYS_S = tuple(k * 1e-3 for k in range(-12, 13))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,12 +257,7 @@ def write_activation(report: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     save_figure(fig, out_dir / "activation.png")
-    report["files"] = {
-        "report_json": "report.json",
-        "report_md": "report.md",
-        "netlist": "netlist.cir",
-        "plot": "activation.png",
-    }
+    report["files"] = dict(ACTIVATION_FILES)
     atomic_write_json(out_dir / "report.json", report)
     tm = report["timing"]
     atomic_write_text(
@@ -287,7 +308,7 @@ def write_stdp(report: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     save_figure(fig, out_dir / "stdp.png")
-    report["files"] = {"report_json": "report.json", "report_md": "report.md", "plot": "stdp.png"}
+    report["files"] = dict(STDP_FILES)
     atomic_write_json(out_dir / "report.json", report)
     sh = report["shape"]
     atomic_write_text(
@@ -320,3 +341,141 @@ def write_stdp(report: dict[str, Any], out_dir: Path) -> dict[str, Any]:
         ),
     )
     return report
+
+
+# --- public studies -----------------------------------------------------------------------------
+@dataclasses.dataclass(repr=False, eq=False)
+class ActivationResult(StudyResult):
+    """Y(X) of the Co/Gd sigmoid neuron: :attr:`curve` is :func:`activation_curve`'s report.
+
+    Files: ``report.json`` (schema ``spinspice.cogd_activation``), ``report.md``,
+    ``netlist.cir`` and ``activation.png``.
+    """
+
+    curve: dict[str, Any]
+    seed: int = 0
+
+    def report(self) -> dict[str, Any]:
+        report = {k: v for k, v in self.curve.items() if k != "netlist"}
+        return {**report, "seed": self.seed, "files": dict(ACTIVATION_FILES)}
+
+    def summary(self) -> str:
+        fit = self.curve["fit"]
+        return "\n".join(
+            [
+                f"Co/Gd sigmoid neuron: {len(self.curve['x_a'])} SET currents; sigmoid fitted to the "
+                f"circuit X0 = {fit['x0_a'] * 1e3:.3f} mA, K = {fit['k_a'] * 1e3:.3f} mA; "
+                f"max |circuit - reference| = {self.curve['max_error_vs_reference']:.2e}",
+                *self._report_line("report.md"),
+            ]
+        )
+
+    def _write_files(self, folder: Path) -> None:
+        write_activation({**self.curve, "seed": self.seed}, folder)
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class STDPResult(StudyResult):
+    """Weight change vs pre/post delay: :attr:`window` is :func:`stdp_window`'s report.
+
+    Files: ``report.json`` (schema ``spinspice.cogd_stdp``), ``report.md`` and ``stdp.png``.
+    """
+
+    window: dict[str, Any]
+    seed: int = 0
+
+    def report(self) -> dict[str, Any]:
+        return {**self.window, "seed": self.seed, "files": dict(STDP_FILES)}
+
+    def summary(self) -> str:
+        dts = np.asarray(self.window["dt_s"])
+        dw = np.asarray(self.window["dw_circuit"])
+        k = int(np.argmax(np.abs(dw)))
+        return "\n".join(
+            [
+                f"STDP window over {len(dts)} delays: largest |dw| = {abs(dw[k]):.3f} "
+                f"at dt = {dts[k] * 1e3:+.2f} ms; "
+                f"max |circuit - reference| = {self.window['max_error_vs_reference']:.2e}",
+                *self._report_line("report.md"),
+            ]
+        )
+
+    def _write_files(self, folder: Path) -> None:
+        write_stdp({**self.window, "seed": self.seed}, folder)
+
+
+def _cogd_params(params: Mapping[str, Any] | None, param_file: str | Path | None) -> CoGdParams:
+    settings: dict[str, Any] = {}
+    if param_file is not None:
+        from spinspice.experiments.calibrate import read_param_file
+
+        settings.update(read_param_file(param_file, "cogd-sigmoid"))
+    settings.update(params or {})
+    return CoGdParams().with_text(settings)
+
+
+def run_activation(
+    params: Mapping[str, Any] | None = None,
+    *,
+    x_values_a: Sequence[float | str] | None = None,
+    t_on_s: float | str | None = None,
+    t_off_s: float | str | None = None,
+    t_edge_s: float | str | None = None,
+    param_file: str | Path | None = None,
+    backend: str = "shared",
+    seed: int = 0,
+    out: str | Path | None = None,
+) -> ActivationResult:
+    """The sigmoid activation Y(X) of the Co/Gd neuron (paper 003 Fig. 4b): circuit, scipy
+    reference and formula (``spinspice neuron --model cogd-sigmoid``).
+
+    ``params``/``param_file``: :class:`~spinspice.models.cogd.CoGdParams`
+    settings (SI values or text); ``x_values_a``: the SET pulse currents
+    (default: 17 from X0 - 4 K to X0 + 4 K); ``t_on_s``/``t_off_s``/``t_edge_s``:
+    pulse length, gap and edges of the RESET-then-SET protocol
+    (:class:`ActivationTiming`).  ``out``: also write the files there.
+    """
+    seed_all(seed)
+    p = _cogd_params(params, param_file)
+    timing = ActivationTiming()
+    changes = {
+        k: parse_value(v, "s", name=n)
+        for k, v, n in (
+            ("t_pulse_s", t_on_s, "t_on"),
+            ("t_gap_s", t_off_s, "t_off"),
+            ("t_edge_s", t_edge_s, "t_edge"),
+        )
+        if v is not None
+    }
+    if changes:
+        timing = dataclasses.replace(timing, **changes)
+    xs = (
+        [parse_value(x, "A", name="x_values_a") for x in x_values_a]
+        if x_values_a is not None
+        else list(np.linspace(p.x0_a - 4 * p.k_a, p.x0_a + 4 * p.k_a, 17))
+    )
+    curve = activation_curve(p, xs, timing=timing, backend=backend)
+    return ActivationResult(curve, seed)._publish(out)
+
+
+def run_stdp(
+    params: Mapping[str, Any] | None = None,
+    *,
+    dt_s: Sequence[float | str] = STDP_DELAYS_S,
+    backend: str = "shared",
+    seed: int = 0,
+    out: str | Path | None = None,
+) -> STDPResult:
+    """STDP window of the Co/Gd multilevel synapse (paper 003 Fig. 3d) at the delays ``dt_s``
+    (post - pre) from spike-pair waveforms: circuit and scipy reference (``spinspice stdp``).
+
+    ``params``: :class:`~spinspice.models.cogd.CoGdParams` settings (SI values
+    or text); ``out``: also write the files there.
+    """
+    seed_all(seed)
+    p = CoGdParams().with_text(params or {})
+    dts = [parse_value(v, "s", name="dt_s") for v in dt_s]
+    if not dts:
+        raise ModelParameterError("STDP window: give at least one delay")
+    window = stdp_window(p, dts, backend=backend)
+    return STDPResult(window, seed)._publish(out)

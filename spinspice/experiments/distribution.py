@@ -11,28 +11,41 @@ drive three independent computations:
   :func:`~spinspice.models.dwmtj.pulse_counts_to_fire`).
 
 Pulse count of a spike at ``t``: ``floor((t - t_delay) / period) + 1`` (the
-pulse during which, or after which, the neuron fired).
+pulse during which, or after which, the neuron fired).  :func:`run_distribution`
+(``spinspice distribution``) runs one distribution per preset and returns them with
+their files.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import math
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from spinspice.circuits.cellbase import CellParams, Stimulus
+from spinspice.circuits.registry import get_cell, get_model, get_presets
 from spinspice.errors import ModelParameterError
-from spinspice.experiments.neuron import run_neuron
-from spinspice.io import atomic_write_json, atomic_write_text, report_header, save_figure
+from spinspice.experiments.neuron import simulate_cell
+from spinspice.experiments.results import StudyResult, displayed
+from spinspice.io import atomic_write_json, atomic_write_text, report_header, save_figure, seed_all
 from spinspice.io import pyplot as _pyplot
 from spinspice.models.waveforms import PulseTrain
 from spinspice.sim.stepper import step_run
 
-__all__ = ["pulse_count", "pulse_count_distribution", "write_distribution"]
+__all__ = [
+    "DistributionResult",
+    "distribution_set",
+    "pulse_count",
+    "pulse_count_distribution",
+    "run_distribution",
+    "write_distribution",
+]
 
 SCHEMA = "spinspice.pulse_count_distribution"
 
@@ -116,7 +129,7 @@ def pulse_count_distribution(
     def one(k: int) -> tuple[int, int, float]:
         expect = int(torch_counts[k]) or max_pulses
         t_stop = drive.t_delay_s + min(max_pulses, expect + 5) * drive.period_s
-        r = run_neuron(
+        r = simulate_cell(
             cell,
             drive,
             t_stop,
@@ -225,7 +238,14 @@ def write_distribution(reports: list[dict[str, Any]], out_dir: Path) -> dict[str
         "",
     ]
     atomic_write_text(out_dir / "distribution.md", "\n".join(lines))
-    summary = {
+    summary = distribution_set(reports)
+    atomic_write_json(out_dir / "distribution.json", summary)
+    return summary
+
+
+def distribution_set(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``distribution.json`` content: the reports of every preset, and the files."""
+    return {
         **report_header(SCHEMA + "_set"),
         "presets": reports,
         "files": {
@@ -234,5 +254,80 @@ def write_distribution(reports: list[dict[str, Any]], out_dir: Path) -> dict[str
             "plot": "distribution.png",
         },
     }
-    atomic_write_json(out_dir / "distribution.json", summary)
-    return summary
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class DistributionResult(StudyResult):
+    """Pulse-count distributions, one :func:`pulse_count_distribution` report per preset.
+
+    Files: ``distribution.json`` (schema ``spinspice.pulse_count_distribution_set``),
+    ``distribution.md``, ``distribution.png`` and ``counts_<preset>.csv``.
+    """
+
+    reports: list[dict[str, Any]]
+
+    def report(self) -> dict[str, Any]:
+        return distribution_set(self.reports)
+
+    def summary(self) -> str:
+        lines = [
+            f"{r['preset']}: torch {r['torch']['mean_pulses']:.2f} +- {r['torch']['std_pulses']:.2f} pulses "
+            f"({r['torch']['n_runs']} runs), ngspice {r['circuit']['mean_pulses']:.2f} +- "
+            f"{r['circuit']['std_pulses']:.2f} ({r['circuit']['n_runs']} runs), same count for "
+            f"{r['same_count_fraction'] * 100:.0f} % of seeds"
+            for r in self.reports
+        ]
+        return "\n".join(lines + self._report_line("distribution.md"))
+
+    def _write_files(self, folder: Path) -> None:
+        write_distribution(self.reports, folder)
+
+
+def run_distribution(
+    model: str = "dw-mtj-autoreset",
+    presets: Sequence[str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    *,
+    n_torch: int = 500,
+    n_circuit: int = 50,
+    max_pulses: int = 200,
+    workers: int = 2,
+    backend: str = "batch",
+    timeout_s: float | None = None,
+    seed: int = 0,
+    out: str | Path | None = None,
+    progress: Any = None,
+) -> DistributionResult:
+    """Pulse-count-to-fire histograms of a stochastic neuron model from seeded torch and
+    ngspice runs (paper 004 Fig. 5a-b; ``spinspice distribution``), per preset.
+
+    ``presets``: default every preset of ``model``; ``params``: cell settings
+    (SI values or text) applied to each; seeds ``seed .. seed + n_torch - 1``
+    drive the torch stepper, the first ``n_circuit`` of them ngspice
+    (``workers`` processes with the batch backend; ``timeout_s`` per run);
+    ``progress``: a rich progress display or None.  ``out``: also write the files there.
+    """
+    seed_all(seed)
+    get_model(model)
+    get_cell(model)
+    reports = []
+    with displayed(progress) as shown:
+        for name in presets or list(get_presets(model)):
+            cell, _ = get_cell(model, name)
+            cell = cell.with_text(params or {})
+            reports.append(
+                pulse_count_distribution(
+                    cell,
+                    cell.default_drive(),
+                    n_torch=n_torch,
+                    n_circuit=n_circuit,
+                    seed=seed,
+                    max_pulses=max_pulses,
+                    backend=backend,
+                    workers=workers,
+                    timeout_s=timeout_s,
+                    progress=shown,
+                    preset=name,
+                )
+            )
+        return DistributionResult(reports)._publish(out)

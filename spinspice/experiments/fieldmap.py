@@ -6,29 +6,34 @@ each pulse.  The maps come from :func:`~spinspice.models.fieldgate.state_map`
 (vectorised RK4 of the model equation); a few (field, current) columns are
 re-simulated as ngspice circuits -- the full cell with its comparator
 thresholds raised out of reach -- and their differences reported, so the
-figure is checked against the circuit that users will build.
+figure is checked against the circuit that users will build.  :func:`run_fieldmap`
+(``spinspice fieldmap``) takes user settings and returns the maps with their files.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from spinspice.circuits.library import FieldGatedCell
+from spinspice.circuits.registry import get_cell
 from spinspice.errors import ModelParameterError
-from spinspice.experiments.neuron import run_neuron
-from spinspice.io import atomic_write_json, atomic_write_text, report_header, save_figure
+from spinspice.experiments.neuron import simulate_cell
+from spinspice.experiments.results import StudyResult, displayed
+from spinspice.io import atomic_write_json, atomic_write_text, report_header, save_figure, seed_all
 from spinspice.io import pyplot as _pyplot
 from spinspice.models.fieldgate import field_window, state_map
 from spinspice.models.waveforms import PulseTrain
 
-__all__ = ["field_map", "open_loop", "write_field_map"]
+__all__ = ["FieldMapResult", "field_map", "open_loop", "run_fieldmap", "write_field_map"]
 
 SCHEMA = "spinspice.field_map"
+FILES = {"report_json": "fieldmap.json", "report_md": "fieldmap.md", "plot": "fieldmap.png"}
 
 
 def open_loop(cell: FieldGatedCell) -> FieldGatedCell:
@@ -77,7 +82,7 @@ def field_map(
             c = test_cell.with_text({"h_bias_oe": float(h)})
             d = drive.replace(amplitude=i_max / cell.device.area_m2)
             samples = d.t_delay_s + d.period_s * np.arange(n_pulses + 1)
-            r = run_neuron(c, d, float(samples[-1]), backend=backend, reference=False, preset=preset)
+            r = simulate_cell(c, d, float(samples[-1]), backend=backend, reference=False, preset=preset)
             if len(r.spike_times_s):
                 raise ModelParameterError(f"open-loop check fired at {h:g} Oe: raise the threshold windows")
             m_circ = r.waveforms.at("m", samples)
@@ -196,6 +201,85 @@ def write_field_map(report: dict[str, Any], out_dir: Path) -> dict[str, Any]:
             + " max |circuit - model|.",
         ]
     atomic_write_text(out_dir / "fieldmap.md", "\n".join(lines) + "\n")
-    report["files"] = {"report_json": "fieldmap.json", "report_md": "fieldmap.md", "plot": "fieldmap.png"}
+    report["files"] = dict(FILES)
     atomic_write_json(out_dir / "fieldmap.json", report)
     return report
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class FieldMapResult(StudyResult):
+    """Read-out maps vs bias field and pulse number: :attr:`fieldmap` is :func:`field_map`'s
+    report.  Files: ``fieldmap.json`` (schema ``spinspice.field_map``), ``fieldmap.md``
+    and ``fieldmap.png``."""
+
+    fieldmap: dict[str, Any]
+    seed: int = 0
+
+    def report(self) -> dict[str, Any]:
+        return {**self.fieldmap, "seed": self.seed, "files": dict(FILES)}
+
+    def summary(self) -> str:
+        lines = [
+            f"{p['i_write_a'] * 1e3:g} mA: max change "
+            + (
+                "n/a"
+                if p["max_swing_v"] is None
+                else f"{p['max_swing_v'] * 1e6:.2f} uV at {p['field_of_max_swing_oe']:g} Oe"
+            )
+            + ", excitatory range "
+            + (
+                "none"
+                if p["excitatory_range_oe"] is None
+                else "{:g} to {:g} Oe".format(*p["excitatory_range_oe"])
+            )
+            for p in self.fieldmap["per_current"]
+        ]
+        error = self.fieldmap["max_circuit_error_v"]
+        if error is not None:
+            lines.append(f"ngspice check: max |circuit - model| = {error * 1e9:.2f} nV")
+        return "\n".join(lines + self._report_line("fieldmap.md"))
+
+    def _write_files(self, folder: Path) -> None:
+        write_field_map({**self.fieldmap, "seed": self.seed}, folder)
+
+
+def run_fieldmap(
+    preset: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    *,
+    currents_a: Sequence[float] = (6e-3, 8e-3, 10e-3, 15e-3),
+    fields_oe: Sequence[float] = tuple(float(h) for h in range(-500, 501, 10)),
+    n_pulses: int = 20,
+    circuit_fields_oe: Sequence[float] = (200.0, -200.0, 0.0),
+    backend: str = "shared",
+    seed: int = 0,
+    out: str | Path | None = None,
+    progress: Any = None,
+) -> FieldMapResult:
+    """Read-out maps of the field-gated mem-transistor (``field-gated-lif``, ``preset``: default
+    its first) vs bias field and pulse number, one per write current (paper 001 Fig. 3c-f;
+    ``spinspice fieldmap``).
+
+    ``params``: cell settings (SI values or text); ``n_pulses`` write pulses
+    per map column; ``circuit_fields_oe``: fields re-simulated in ngspice at
+    the largest current (empty: none); ``progress``: a rich progress display
+    or None.  ``out``: also write the files there.
+    """
+    seed_all(seed)
+    cell, preset_name = get_cell("field-gated-lif", preset)
+    cell = cell.with_text(params or {})
+    if n_pulses < 1:
+        raise ModelParameterError("--pulses must be at least 1")
+    with displayed(progress) as shown:
+        report = field_map(
+            cell,
+            cell.default_drive(),
+            currents_a,
+            fields_oe,
+            n_pulses,
+            circuit_fields_oe=circuit_fields_oe,
+            backend=backend,
+            progress=shown,
+            preset=preset_name,
+        )
+        return FieldMapResult(report, seed)._publish(out)

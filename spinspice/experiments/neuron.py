@@ -1,11 +1,12 @@
 """Single-neuron experiments: simulate a cell, check it, measure it.
 
-:func:`run_neuron` drives one cell of any registered model with a
+:func:`simulate_cell` drives one cell of any registered model with a
 write-pulse train on a chosen backend, runs the scipy reference of the same
 equations, and extracts what a device physicist reports: spike times and
 their error against the reference, first-spike latency, spike width
 (= refractory time, set by the circuit), and the energy drawn from every
-supply per spike.
+supply per spike.  It takes a cell and a drive; the study from a model name and
+user settings (``spinspice neuron``) is :func:`spinspice.experiments.run_neuron`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from spinspice.sim.simulate import simulate
 from spinspice.sim.spikes import crossings, match_spikes
 from spinspice.sim.waveforms import Waveforms
 
-__all__ = ["REPORT_SCHEMA", "REPORT_SCHEMA_VERSION", "NeuronResult", "run_neuron", "supply_energies"]
+__all__ = ["REPORT_SCHEMA", "REPORT_SCHEMA_VERSION", "NeuronResult", "simulate_cell", "supply_energies"]
 
 REPORT_SCHEMA = "spinspice.neuron"
 REPORT_SCHEMA_VERSION = 1
@@ -176,7 +177,7 @@ def _dominant(parts: dict[str, float]) -> list[dict[str, float | str]]:
     return [{"component": k, "energy_j": v, "fraction": v / total} for k, v in ranked]
 
 
-def run_neuron(
+def simulate_cell(
     cell: CellParams,
     drive: PulseTrain,
     duration_s: float,

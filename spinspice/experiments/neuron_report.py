@@ -9,22 +9,29 @@ from spinspice.experiments.neuron import NeuronResult
 from spinspice.experiments.plots import plot_neuron
 from spinspice.io import atomic_write_json, atomic_write_text
 
-__all__ = ["format_neuron_markdown", "write_neuron_outputs"]
+__all__ = ["format_neuron_markdown", "neuron_files", "write_neuron_outputs"]
 
 
-def write_neuron_outputs(result: NeuronResult, out_dir: Path, *, plot: bool = True) -> dict[str, Any]:
-    """Write every file of one run into ``out_dir``; return the report (with file list)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def neuron_files(*, plot: bool = True) -> dict[str, str]:
+    """The files of one run (the report's ``files``): role -> name."""
     files = {
         "netlist": "netlist.cir",
         "waveforms": "waveforms.npz",
         "report_json": "report.json",
         "report_md": "report.md",
     }
+    if plot:
+        files["plot"] = "neuron.png"
+    return files
+
+
+def write_neuron_outputs(result: NeuronResult, out_dir: Path, *, plot: bool = True) -> dict[str, Any]:
+    """Write every file of one run into ``out_dir``; return the report (with file list)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = neuron_files(plot=plot)
     atomic_write_text(out_dir / files["netlist"], result.netlist)
     result.waveforms.save_npz(out_dir / files["waveforms"])
     if plot:
-        files["plot"] = "neuron.png"
         plot_neuron(result, out_dir / files["plot"])
     report = result.report()
     report["files"] = files

@@ -81,7 +81,7 @@ from spinspice.errors import RawFileError, SimulationError, SimulatorNotFoundErr
 from spinspice.netlists.spice import NgspiceDialect
 from spinspice.sim.rawfile import canonical_name, read_raw
 from spinspice.sim.waveforms import Waveforms
-from spinspice.units import format_float, format_si
+from spinspice.units import SPICE_SCALE, format_float, format_si
 
 __all__ = [
     "BACKENDS",
@@ -253,18 +253,6 @@ _ASSIGNMENT = re.compile(r"([a-z_]\w*)\s*=\s*([^\s=]+)", re.IGNORECASE)
 _SPICE_NUMBER = re.compile(
     r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[fpnumkgt])?[a-z]*$", re.IGNORECASE
 )
-_SPICE_SCALE = {
-    "f": 1e-15,
-    "p": 1e-12,
-    "n": 1e-9,
-    "u": 1e-6,
-    "m": 1e-3,
-    "k": 1e3,
-    "meg": 1e6,
-    "g": 1e9,
-    "t": 1e12,
-    "mil": 25.4e-6,
-}
 
 
 def _spice_number(token: str | None) -> float | None:
@@ -272,7 +260,7 @@ def _spice_number(token: str | None) -> float | None:
     match = _SPICE_NUMBER.match(token.strip()) if token else None
     if match is None:
         return None
-    scale = _SPICE_SCALE[match.group(2).lower()] if match.group(2) else 1.0
+    scale = SPICE_SCALE[match.group(2).lower()] if match.group(2) else 1.0
     return float(match.group(1)) * scale
 
 

@@ -138,7 +138,7 @@ class Journal:
         self.out = Path(out)
         self.folder = self.out / jobs
         self.stamp = self.out / stamp
-        self.identity = json.loads(json.dumps(to_jsonable(dict(identity)), sort_keys=True))
+        self.identity = json.loads(json.dumps(to_jsonable(dict(identity))))  # as read back
         self.what, self.unit = what, unit
         self.resume, self.fresh = resume, fresh
 

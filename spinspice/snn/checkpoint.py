@@ -14,6 +14,11 @@ Loading checks the format and its version, the spinspice version
 (major.minor must match), the digest (a tampered file fails), that every
 tensor is finite and that the weights fit the configuration.  A readable copy
 of the config is written next to it (``model.json``); it is informational.
+
+:func:`load_with_data` is the preamble of every command that runs a checkpoint on
+images (evaluate, netlist, cosim, sweep): the checkpoint, the data set it names (or
+the one given) and the check that the two fit; :func:`checkpoint_digest` identifies
+the file in reports.
 """
 
 from __future__ import annotations
@@ -28,11 +33,20 @@ from typing import Any
 import torch
 
 from spinspice import __version__
-from spinspice.errors import CheckpointError
+from spinspice.errors import CheckpointError, ModelParameterError
 from spinspice.io import atomic_write_bytes, atomic_write_json, to_jsonable
 from spinspice.snn.arch import NetConfig, SpikingNet
+from spinspice.snn.data import Dataset, load_dataset
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "Checkpoint", "load_checkpoint", "save_checkpoint"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "Checkpoint",
+    "checkpoint_digest",
+    "load_checkpoint",
+    "load_with_data",
+    "save_checkpoint",
+]
 
 FORMAT = "spinspice.checkpoint"
 FORMAT_VERSION = 1
@@ -151,3 +165,41 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     meta["spinspice_version"] = written_by
     meta["torch_version"] = payload.get("torch_version")
     return Checkpoint(net, meta, str(p))
+
+
+def load_with_data(
+    checkpoint: str | Path,
+    dataset: str | None = None,
+    default: str | None = "mnist5k",
+    *,
+    classes: bool = True,
+) -> tuple[Checkpoint, Dataset]:
+    """The checkpoint and the data set to run it on, checked to fit each other.
+
+    The data set is ``dataset`` when given, else the one the checkpoint was trained on,
+    else ``default`` (``None``: none, a :class:`ModelParameterError` asks for one).  Its
+    image shape and (with ``classes``) class count must be the network's; circuits and
+    co-simulations of a layer whose outputs are not the data set's classes pass
+    ``classes=False`` (spike agreement, energy and latency still hold, accuracy does not).
+    """
+    ck = load_checkpoint(checkpoint)
+    name = dataset or ck.meta.get("dataset") or default
+    if not name:
+        raise ModelParameterError(f"{checkpoint} names no data set: give --dataset")
+    data = load_dataset(name)
+    cfg = ck.config
+    if data.image_shape != cfg.image_shape or (classes and data.n_classes != cfg.n_classes):
+        raise ModelParameterError(
+            f"{checkpoint} expects images of {cfg.image_shape} and {cfg.n_classes} classes; "
+            f"{data.name} has {data.image_shape} and {data.n_classes}"
+        )
+    return ck, data
+
+
+def checkpoint_digest(path: str | Path) -> str:
+    """SHA-256 (hex) of the checkpoint file's bytes: which weights a report was made with."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,516 @@
+"""The public calls of :mod:`spinspice.snn`: train, evaluate and import a network.
+
+Each call seeds itself (:func:`spinspice.io.seed_all`), takes an optional ``progress``
+display (``None``: silent) and returns a :class:`spinspice.io.Result`: ``.report()`` is
+the JSON report (schemas ``spinspice.training``, ``spinspice.evaluation``,
+``spinspice.snntorch_import``, docs/reports.md), ``.summary()`` the lines the CLI
+prints and ``.write(folder)`` writes the call's files again into ``folder``.  The CLI
+commands ``train``, ``evaluate`` and ``import-snntorch`` are these calls.
+
+torch is imported on the first call, not with this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from spinspice.errors import ModelParameterError
+from spinspice.io import Result, atomic_write_json, no_progress, report_header, seed_all, staged_output
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from spinspice.snn.arch import SpikingNet
+
+__all__ = [
+    "EvaluateResult",
+    "ImportResult",
+    "TrainResult",
+    "evaluate_network",
+    "import_snntorch",
+    "train_network",
+]
+
+Run = tuple["SpikingNet", dict[str, Any]]  # a trained network and its train() info
+
+
+def _neuron_choice(neuron: str, preset: str | None, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A validated neuron spec (building the neuron once checks the model, preset and params)."""
+    from spinspice.snn.neurons import make_neuron, neuron_spec
+
+    spec = neuron_spec(neuron, preset, params)
+    make_neuron(spec)
+    return spec
+
+
+# -- train -------------------------------------------------------------------------------
+def _train_outputs(stage: Path, stem: str, runs: dict[str, Run], meta: dict[str, Any]) -> dict[str, Any]:
+    """Checkpoints, configs and plots of one training (main + optional baseline) into ``stage``."""
+    from spinspice.snn.checkpoint import save_checkpoint
+    from spinspice.snn.train import plot_confusion, plot_history
+
+    out: dict[str, Any] = {}
+    for name, (net, info) in runs.items():
+        last = info["history"][-1] if info["history"] else {}
+        ckpt = f"{stem}.pt" if name == "main" else f"{stem}.{name}.pt"
+        summary = {
+            "neuron": net.config.neuron,
+            "test_accuracy": info["test_accuracy"],
+            "train_accuracy": last.get("train_accuracy"),
+            "epochs": len(info["history"]),
+            "wall_s": info["wall_s"],
+            "device": info["device"],
+            "checkpoint": ckpt,
+        }
+        save_checkpoint(stage / ckpt, net, {**meta, "accuracy": summary, "history": info["history"]})
+        plot_confusion(
+            info["confusion"],
+            stage / f"{Path(ckpt).stem}.confusion.png",
+            f"{net.config.neuron['model']}: test accuracy {info['test_accuracy'] * 100:.1f} %",
+        )
+        out[name] = {**summary, "history": info["history"], "confusion": info["confusion"]}
+    plot_history(
+        {out[k]["neuron"]["model"]: out[k]["history"] for k in out if out[k]["history"]},
+        stage / f"{stem}.curve.png",
+    )
+    return out
+
+
+def _write_training(
+    folder: Path,
+    stem: str,
+    runs: dict[str, Run],
+    meta: dict[str, Any],
+    make_report: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """Write a training's files into ``folder`` atomically; ``make_report(per_run)`` gives the
+    metrics report (``outputs`` is added here); returns it."""
+    with staged_output(folder) as stage:
+        report = make_report(_train_outputs(stage, stem, runs, meta))
+        report["outputs"] = sorted(p.name for p in stage.iterdir())
+        report["outputs"].append(f"{stem}.metrics.json")
+        atomic_write_json(stage / f"{stem}.metrics.json", report)
+    return report
+
+
+class TrainResult(Result):
+    """A trained network (and its ideal-LIF baseline): report schema ``spinspice.training``.
+
+    ``networks["main"]`` is the device-neuron network, ``networks["baseline"]`` the baseline
+    when one was trained; ``checkpoint`` the checkpoint file written; ``out`` its folder.
+    """
+
+    def __init__(
+        self, report: dict[str, Any], runs: dict[str, Run], meta: dict[str, Any], checkpoint: Path
+    ) -> None:
+        self._report = report
+        self._runs = runs
+        self._meta = meta
+        self.checkpoint = checkpoint
+        self.networks: dict[str, SpikingNet] = {name: net for name, (net, _) in runs.items()}
+
+    @property
+    def test_accuracy(self) -> float:
+        return float(self._report["test_accuracy"])
+
+    def report(self) -> dict[str, Any]:
+        return dict(self._report)
+
+    def summary(self) -> str:
+        r = self._report
+        out = Path(r["checkpoint"])
+        lines = [
+            f"{r['neuron']['model']} {r['arch']} on {r['dataset']}: test accuracy "
+            f"{r['test_accuracy'] * 100:.1f} % (train {r['train_accuracy'] * 100:.1f} %), "
+            f"{r['epochs']} epochs in {r['train_wall_s']:.0f} s"
+        ]
+        if "baseline" in r:
+            b = r["baseline"]
+            lines.append(
+                f"ideal-LIF baseline: test accuracy {b['test_accuracy'] * 100:.1f} % "
+                f"(train {b['train_accuracy'] * 100:.1f} %) in {b['wall_s']:.0f} s"
+            )
+        lines.append(f"checkpoint: {out}; metrics: {out.parent / (out.stem + '.metrics.json')}")
+        return "\n".join(lines)
+
+    def write(self, folder: str | Path) -> Path:
+        """The checkpoint(s), their configs, metrics JSON and plots, named as by the call, in
+        ``folder``; the metrics' ``checkpoint`` names the copy there."""
+        folder = Path(folder)
+        stem = Path(self._report["checkpoint"]).stem
+
+        def make_report(_: dict[str, Any]) -> dict[str, Any]:
+            return {**self._report, "checkpoint": str(folder / f"{stem}.pt")}
+
+        _write_training(folder, stem, self._runs, self._meta, make_report)
+        return folder
+
+
+def train_network(
+    dataset: str = "mnist5k",
+    arch: str = "paper001-fc",
+    neuron: str = "dw-lif",
+    preset: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    *,
+    epochs: int = 3,
+    steps: int = 25,
+    encoding: str = "rate",
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    device: str = "auto",
+    max_train: int | None = None,
+    baseline: bool = True,
+    compile: bool = True,
+    out: str | Path = Path("results/train/model.pt"),
+    seed: int = 0,
+    progress: Any = None,
+) -> TrainResult:
+    """Train a spiking network whose neurons are the device model ``neuron`` (SPEC 4).
+
+    ``dataset``: mnist5k, digits, mnist:FOLDER or fashion-mnist:FOLDER; ``arch``: paper001-fc,
+    paper002-fc, paper001-csnn or fc:N0-N1-...-NL; ``params``: overrides of the neuron
+    model's parameters (name -> value or text with SI suffix); ``steps``: time steps (write
+    slots) per image; ``encoding``: rate (Bernoulli spikes) or direct; ``device``: auto, cpu
+    or cuda; ``max_train``: use only the first N training images; ``baseline``: also train
+    the ideal-LIF baseline; ``compile``: torch.compile the device step of large layers.
+
+    Writes ``out`` (checkpoint), its config (``.json``), ``<stem>.metrics.json`` (the report),
+    ``<stem>.curve.png`` and a confusion matrix PNG per network beside it.
+    """
+    import torch
+
+    from spinspice.snn.arch import NetConfig, parse_arch
+    from spinspice.snn.data import load_dataset
+    from spinspice.snn.neurons import compile_setting, neuron_spec
+    from spinspice.snn.train import TrainSettings, pick_device, train
+
+    seed_all(seed)
+    out = Path(out)
+    progress = no_progress() if progress is None else progress
+    with compile_setting(compile):
+        t_start = time.perf_counter()
+        if epochs < 1:
+            raise ModelParameterError("--epochs must be at least 1")
+        settings = TrainSettings(
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            device=str(pick_device(device)),
+            max_train=max_train,
+        )
+        spec = _neuron_choice(neuron, preset, params)
+        data = load_dataset(dataset)
+        layers = parse_arch(arch, data.image_shape, data.n_classes)
+
+        def config(neuron_spec_: dict[str, Any]) -> NetConfig:
+            return NetConfig(
+                arch=arch,
+                layers=layers,
+                neuron=neuron_spec_,
+                steps=steps,
+                encoding=encoding,
+                image_shape=data.image_shape,
+                n_classes=data.n_classes,
+            )
+
+        jobs = {"main": config(spec)}
+        if baseline and neuron != "lif":
+            jobs["baseline"] = config(neuron_spec("lif"))
+        meta = {
+            "dataset": data.name,
+            "n_train": len(data.y_train) if max_train is None else min(max_train, len(data.y_train)),
+            "n_test": len(data.y_test),
+            "training": {**dataclasses.asdict(settings), "torch_threads": torch.get_num_threads()},
+        }
+        runs: dict[str, Run] = {}
+        with progress as bar:
+            for name, cfg in jobs.items():
+                net, info = train(cfg, data, settings, progress=bar, label=cfg.neuron["model"])
+                info["test_accuracy"] = info["history"][-1]["test_accuracy"]
+                runs[name] = (net, info)
+
+        def make_report(results: dict[str, Any]) -> dict[str, Any]:
+            main = results["main"]
+            report = {
+                **report_header("spinspice.training"),
+                "dataset": data.name,
+                "arch": arch,
+                "layers": [dict(x) for x in layers],
+                "neuron": spec,
+                "steps": steps,
+                "encoding": encoding,
+                "seed": seed,
+                "test_accuracy": main["test_accuracy"],
+                "train_accuracy": main["train_accuracy"],
+                "epochs": main["epochs"],
+                "wall_s": time.perf_counter() - t_start,
+                "train_wall_s": main["wall_s"],
+                "device": main["device"],
+                "checkpoint": str(out),
+                "history": main["history"],
+                "confusion": main["confusion"],
+                **meta,
+            }
+            if "baseline" in results:
+                b = results["baseline"]
+                report["baseline"] = {
+                    k: b[k] for k in ("neuron", "test_accuracy", "train_accuracy", "wall_s", "checkpoint")
+                }
+                report["baseline"]["history"] = b["history"]
+            return report
+
+        report = _write_training(out.parent, out.stem, runs, meta, make_report)
+    result = TrainResult(report, runs, meta, out.parent / f"{out.stem}.pt")
+    result.out = out.parent
+    return result
+
+
+# -- evaluate ----------------------------------------------------------------------------
+def _write_evaluation(folder: Path, report: dict[str, Any]) -> None:
+    from spinspice.snn.train import plot_confusion
+
+    with staged_output(folder) as stage:
+        plot_confusion(
+            report["confusion"],
+            stage / "confusion.png",
+            f"{Path(report['checkpoint']).name} on {report['dataset']}: "
+            f"{report['test_accuracy'] * 100:.1f} %",
+        )
+        atomic_write_json(stage / "evaluate.json", report)
+
+
+class EvaluateResult(Result):
+    """Test accuracy and confusion matrix of a checkpoint: report schema ``spinspice.evaluation``.
+
+    ``out`` is the folder holding ``evaluate.json`` and ``confusion.png`` when the call wrote them.
+    """
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        self._report = report
+
+    @property
+    def test_accuracy(self) -> float:
+        return float(self._report["test_accuracy"])
+
+    @property
+    def confusion(self) -> np.ndarray:
+        return self._report["confusion"]
+
+    def report(self) -> dict[str, Any]:
+        return dict(self._report)
+
+    def summary(self) -> str:
+        r = self._report
+        text = (
+            f"{Path(r['checkpoint']).name} ({r['neuron']['model']}, {r['arch']}) on {r['dataset']}: "
+            f"test accuracy {r['test_accuracy'] * 100:.2f} % of {r['n_test']} images"
+        )
+        if self.out is not None:
+            text += f"\nconfusion matrix: {self.out / 'confusion.png'}"
+        return text
+
+    def write(self, folder: str | Path) -> Path:
+        """``evaluate.json`` and ``confusion.png`` in ``folder``."""
+        folder = Path(folder)
+        _write_evaluation(folder, self._report)
+        return folder
+
+
+def evaluate_network(
+    checkpoint: str | Path,
+    dataset: str | None = None,
+    *,
+    batch_size: int = 128,
+    out: str | Path | None = None,
+    seed: int = 0,
+    progress: Any = None,
+) -> EvaluateResult:
+    """Test accuracy and confusion matrix of ``checkpoint`` on the held-out images of
+    ``dataset`` (default: the checkpoint's); with ``out``, writes ``evaluate.json`` and
+    ``confusion.png`` there."""
+    import numpy as np
+
+    from spinspice.snn.checkpoint import load_with_data
+    from spinspice.snn.train import evaluate
+
+    seed_all(seed)
+    progress = no_progress() if progress is None else progress
+    ck, data = load_with_data(checkpoint, dataset, default=None)
+    cfg = ck.config
+    t0 = time.perf_counter()
+    with progress as bar:
+        task = bar.add_task(f"evaluate {cfg.neuron['model']}", total=len(data.y_test))
+        res = evaluate(
+            ck.net,
+            data.x_test,
+            data.y_test,
+            batch_size=batch_size,
+            seed=seed,
+            progress=lambda k: bar.update(task, advance=k),
+        )
+    report = {
+        **report_header("spinspice.evaluation"),
+        "checkpoint": str(checkpoint),
+        "dataset": data.name,
+        "n_test": len(data.y_test),
+        "neuron": cfg.neuron,
+        "arch": cfg.arch,
+        "steps": cfg.steps,
+        "test_accuracy": res["accuracy"],
+        "test_loss": res["loss"],
+        "mean_output_spikes": res["mean_output_spikes"],
+        "per_class_accuracy": (np.diag(res["confusion"]) / np.maximum(res["confusion"].sum(1), 1)).tolist(),
+        "confusion": res["confusion"],
+        "wall_s": time.perf_counter() - t0,
+        "seed": seed,
+    }
+    result = EvaluateResult(report)
+    if out is not None:
+        result.out = result.write(out)
+    return result
+
+
+# -- import ------------------------------------------------------------------------------
+def _write_import(
+    folder: Path, name: str, net: SpikingNet, meta: dict[str, Any], report: dict[str, Any]
+) -> None:
+    from spinspice.snn.checkpoint import save_checkpoint
+
+    with staged_output(folder) as stage:
+        save_checkpoint(stage / name, net, meta)
+        atomic_write_json(stage / f"{Path(name).stem}.import.json", report)
+
+
+class ImportResult(Result):
+    """An snnTorch network in the checkpoint format: report schema ``spinspice.snntorch_import``.
+
+    ``network`` is the network written (with swapped, possibly fine-tuned neurons when asked);
+    ``checkpoint`` its file; ``out`` the folder.
+    """
+
+    def __init__(
+        self,
+        report: dict[str, Any],
+        network: SpikingNet,
+        meta: dict[str, Any],
+        fine_tune_epochs: int,
+        checkpoint: Path,
+    ) -> None:
+        self._report = report
+        self._meta = meta
+        self._epochs = fine_tune_epochs
+        self.network = network
+        self.checkpoint = checkpoint
+
+    @property
+    def test_accuracy(self) -> float:
+        return float(self._report["test_accuracy"])
+
+    def report(self) -> dict[str, Any]:
+        return dict(self._report)
+
+    def summary(self) -> str:
+        r = self._report
+        lines = [
+            f"imported {r['source']}: {len(r['layers'])} layers, "
+            f"test accuracy {r['imported_test_accuracy'] * 100:.1f} %"
+        ]
+        if "swapped" in r:
+            sw = r["swapped"]
+            lines.append(
+                f"with {sw['neuron']['model']} neurons: "
+                f"{sw['test_accuracy_before_fine_tuning'] * 100:.1f} % before, "
+                f"{r['test_accuracy'] * 100:.1f} % after {self._epochs} fine-tuning epochs"
+            )
+        lines.append(f"checkpoint: {r['checkpoint']}")
+        return "\n".join(lines)
+
+    def write(self, folder: str | Path) -> Path:
+        """The checkpoint, its config and ``<stem>.import.json`` in ``folder`` (the report's
+        ``checkpoint`` names the copy there)."""
+        folder = Path(folder)
+        name = self.checkpoint.name
+        report = {**self._report, "checkpoint": str(folder / name)}
+        _write_import(folder, name, self.network, self._meta, report)
+        return folder
+
+
+def import_snntorch(
+    source: str,
+    *,
+    dataset: str = "mnist5k",
+    steps: int = 25,
+    encoding: str = "rate",
+    neuron: str | None = None,
+    preset: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    epochs: int = 1,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    weights: str | Path | None = None,
+    out: str | Path = Path("results/import/model.pt"),
+    seed: int = 0,
+    progress: Any = None,
+) -> ImportResult:
+    """Import the snnTorch network ``source`` (``file.py:function`` returning an
+    ``nn.Sequential``; ``weights``: an optional state_dict file) into the checkpoint ``out``.
+
+    Its accuracy on ``dataset`` is measured again (the circuit's timing); with ``neuron``
+    (and ``preset``/``params``) its LIF neurons are swapped for that device model and the
+    network fine-tuned for ``epochs`` epochs.  Writes ``out``, its config and
+    ``<stem>.import.json`` (the report).
+    """
+    from spinspice.snn.data import load_dataset
+    from spinspice.snn.interop import from_snntorch, load_module, swap_neurons
+    from spinspice.snn.train import TrainSettings, evaluate, train
+
+    seed_all(seed)
+    out = Path(out)
+    progress = no_progress() if progress is None else progress
+    data = load_dataset(dataset)
+    module = load_module(source, weights=weights)
+    net = from_snntorch(
+        module, image_shape=data.image_shape, n_classes=data.n_classes, steps=steps, encoding=encoding
+    )
+    imported = evaluate(net, data.x_test, data.y_test, seed=seed)
+    report: dict[str, Any] = {
+        **report_header("spinspice.snntorch_import"),
+        "source": source,
+        "dataset": data.name,
+        "layers": [dict(x) for x in net.config.layers],
+        "imported_test_accuracy": imported["accuracy"],
+        "seed": seed,
+    }
+    final, acc = net, imported["accuracy"]
+    if neuron is not None:
+        spec = _neuron_choice(neuron, preset, params)
+        swapped = swap_neurons(net, spec)
+        before = evaluate(swapped, data.x_test, data.y_test, seed=seed)
+        report["swapped"] = {"neuron": spec, "test_accuracy_before_fine_tuning": before["accuracy"]}
+        final, acc = swapped, before["accuracy"]
+        if epochs > 0:
+            settings = TrainSettings(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
+            with progress as bar:
+                final, info = train(
+                    swapped.config,
+                    data,
+                    settings,
+                    progress=bar,
+                    label="fine-tune",
+                    initial=swapped.state_dict(),
+                )
+            acc = info["history"][-1]["test_accuracy"]
+            report["swapped"].update(fine_tune_epochs=epochs, history=info["history"], test_accuracy=acc)
+    report["test_accuracy"] = acc
+    report["checkpoint"] = str(out)
+    meta = {"dataset": data.name, "source": {"snntorch": source}, "accuracy": {"test_accuracy": acc}}
+    _write_import(out.parent, out.name, final, meta, report)
+    result = ImportResult(report, final, meta, epochs, out)
+    result.out = out.parent
+    return result
