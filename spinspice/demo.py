@@ -54,9 +54,6 @@ class DemoResult(Result):
     cosim: Any  # the CosimResult
     out: Path | None = None
 
-    def report(self) -> dict[str, Any]:
-        return self.data
-
     def summary(self) -> str:
         return f"demo: {cosim_summary(self.data, self.out)}\nnetlists: {self.data['demo']['netlists']}/"
 

@@ -155,9 +155,11 @@ class Result:
     """
 
     out: Path | None = None
+    #: the report, for results that keep it as it is (``report()`` returns it)
+    data: dict[str, Any]
 
-    def report(self) -> dict[str, Any]:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__}.report")
+    def report(self) -> dict[str, Any]:
+        return self.data
 
     def summary(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__}.summary")

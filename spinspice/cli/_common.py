@@ -79,8 +79,9 @@ def emit(result: Result, as_json: bool) -> None:
 
 
 def library_args(options: dict[str, Any], **renames: str) -> dict[str, Any]:
-    """A command's options as the keywords of its library call: ``json_out`` dropped, the
-    ``circuit`` dict spread, and option ``old`` passed as ``new`` for each ``old=new``."""
+    """A command's options (its ``locals()`` before anything else is bound) as the keywords of
+    its library call: ``json_out`` dropped, the ``circuit`` dict spread, and option ``old``
+    passed as ``new`` for each ``old=new``."""
     kw = {renames.get(k, k): v for k, v in options.items() if k not in ("json_out", "circuit")}
     return {**kw, **(options.get("circuit") or {})}
 

@@ -93,9 +93,10 @@ def netlist(
 ) -> None:
     """ngspice netlists of a trained network for one test sample (one .cir per layer, or the
     whole network with --single, + manifest)."""
+    kw = library_args(locals())
     from spinspice.cosim import write_netlists
 
-    emit(write_netlists(**library_args(locals())), json_out)
+    emit(write_netlists(**kw), json_out)
 
 
 @app.command("verify-raw")
@@ -153,9 +154,10 @@ def cosim(
 ) -> None:
     """Run test images through the transient circuit of a trained network, compare its spikes
     with the network's, and report agreement, latency and energy."""
+    kw = library_args(locals(), job_timeout="timeout_s")
     from spinspice.cosim import run
 
-    emit(run(**library_args(locals(), job_timeout="timeout_s"), progress=_progress()), json_out)
+    emit(run(**kw, progress=_progress()), json_out)
 
 
 @app.command()
@@ -183,12 +185,11 @@ def sweep(
 ) -> None:
     """A grid of co-simulations over neuron and circuit parameters: results table (CSV, JSON)
     and trade-off plots; a failed or interrupted sweep is completed with --resume."""
+    kw = library_args(locals(), set_="grid", job_timeout="timeout_s")
     from spinspice.cosim import sweep as run_sweep
     from spinspice.cosim.grid import parse_grid_sets
 
-    set_ = parse_grid_sets(set_)
-    result = run_sweep(**library_args(locals(), set_="grid", job_timeout="timeout_s"), progress=_progress())
-    emit(result, json_out)
+    emit(run_sweep(**{**kw, "grid": parse_grid_sets(set_)}, progress=_progress()), json_out)
 
 
 @app.command()
@@ -209,10 +210,10 @@ def demo(
     """The main job on the bundled default: train a DW-LIF network on the bundled MNIST subset
     (or reuse the cached checkpoint), run ``samples`` test images through its circuit (stepped
     MAC), report, and write the netlists for the first test image."""
+    kw = library_args(locals())
     from spinspice.demo import run_demo
 
     # the steps' own lines go to stderr: stdout carries the demo's summary (or JSON) only
     with contextlib.redirect_stdout(sys.stderr):
-        log = lambda line: sys.stderr.write(line + "\n")  # noqa: E731
-        result = run_demo(**library_args(locals()), progress=_progress(), log=log)
+        result = run_demo(**kw, progress=_progress(), log=lambda line: sys.stderr.write(line + "\n"))
     emit(result, json_out)

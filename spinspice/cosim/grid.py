@@ -255,9 +255,6 @@ class SweepResult(Result):
     data: dict[str, Any]
     out: Path | None = None
 
-    def report(self) -> dict[str, Any]:
-        return self.data
-
     @property
     def failed(self) -> list[dict[str, Any]]:
         return list(self.data["failed_points"])

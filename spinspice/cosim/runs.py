@@ -114,9 +114,6 @@ class CosimResult(Result):
     #: schedule -> the images this call took from the journal instead of simulating them
     resumed: dict[str, list[int]] = dataclasses.field(default_factory=dict)
 
-    def report(self) -> dict[str, Any]:
-        return self.data
-
     def summary(self) -> str:
         return cosim_summary(self.data, self.out)
 

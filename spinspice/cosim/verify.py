@@ -131,9 +131,6 @@ class VerifyResult(Result):
     def all_match(self) -> bool:
         return bool(self.data["all_match"])
 
-    def report(self) -> dict[str, Any]:
-        return self.data
-
     def write(self, folder: str | Path) -> Path:
         atomic_write_json(Path(folder) / "verify.json", to_jsonable(self.data))
         self.out = Path(folder)
