@@ -118,5 +118,3 @@ def reference_run(
         t_s=np.concatenate(ts),
         m=np.concatenate(ms),
     )
-
-

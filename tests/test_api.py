@@ -69,7 +69,8 @@ def test_journal_rules(tmp_path, layout) -> None:
     ident = {"checkpoint_sha256": "abc", "samples": [0, 1]}
     j = Journal(tmp_path, ident, **layout).open()
     j.put("all/sample-0", {"index": 0, "x": 1.5})
-    assert Journal(tmp_path, ident, **layout, resume=True).open().get("all/sample-0") == {"index": 0, "x": 1.5}
+    resumed = Journal(tmp_path, ident, **layout, resume=True).open()
+    assert resumed.get("all/sample-0") == {"index": 0, "x": 1.5}
     assert j.get("all/sample-1") is None  # the missing job runs again
     with pytest.raises(ModelParameterError, match="pass --resume to complete it"):
         Journal(tmp_path, ident, **layout).check()

@@ -1,4 +1,5 @@
-"""Imports flow one way: models -> circuits -> netlists -> sim -> experiments -> snn -> cosim -> demo -> cli (STYLE.md).
+"""Imports flow one way (STYLE.md):
+models -> circuits -> netlists -> sim -> experiments -> snn -> cosim -> demo -> cli.
 
 Every ``import spinspice.X`` / ``from spinspice.X import`` in every module,
 including the lazy ones inside functions, is checked; the shared top-level

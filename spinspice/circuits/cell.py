@@ -522,4 +522,3 @@ def neuron_testbench(
         supplies=tuple((SUPPLY_COMPONENTS[e.name], e.name) for e in supplies),
         printed=("spike", "v_out", "m"),
     )
-

@@ -43,7 +43,6 @@ __all__ = [
 ]
 
 
-
 # --- device models -----------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
