@@ -2,8 +2,8 @@
 
 Each class bundles the parameter groups of one model, says how its device is
 wired into :func:`~spinspice.circuits.steered.steered_cell`, and gives the
-same behaviour as numeric equations for the scipy reference.  Presets are
-registered in :mod:`spinspice.circuits.registry`.
+same behaviour as numeric equations for the scipy reference.  Their documented
+presets are defined in :mod:`spinspice.circuits.registry`.
 """
 
 from __future__ import annotations
