@@ -22,6 +22,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "displayed",
     "no_progress",
     "progress_bar",
     "report_header",
@@ -226,3 +227,24 @@ def seed_all(seed: int) -> None:
 
     random.seed(seed)
     np.random.seed(seed % (2**32))
+
+
+@contextlib.contextmanager
+def displayed(progress: Any) -> Iterator[Any]:
+    """``progress`` for the long work of a study, shown while the block runs.
+
+    None gives :func:`~spinspice.io.no_progress`.  A rich ``Progress`` that is
+    not started yet (``spinspice`` passes a fresh one) is started here and
+    stopped after the block, so a study that rejects its settings shows nothing;
+    one already started, or any other object with ``add_task``/``advance``/
+    ``update``, is used as it is.
+    """
+    if progress is None:
+        yield no_progress()
+        return
+    live = getattr(progress, "live", None)
+    if live is None or live.is_started:
+        yield progress
+        return
+    with progress:
+        yield progress

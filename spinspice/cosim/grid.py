@@ -30,7 +30,14 @@ from typing import Any
 from spinspice.cosim.report import summarize_cosim
 from spinspice.cosim.runner import CosimSettings, prepare, run_cosim, sample_ids
 from spinspice.errors import ModelParameterError, SpinspiceError
-from spinspice.io import Result, atomic_write_json, atomic_write_text, no_progress, report_header, seed_all
+from spinspice.io import (
+    Result,
+    atomic_write_json,
+    atomic_write_text,
+    displayed,
+    report_header,
+    seed_all,
+)
 from spinspice.sim.jobs import Journal
 from spinspice.snn.arch import SpikingNet
 from spinspice.snn.checkpoint import checkpoint_digest, load_with_data
@@ -336,7 +343,6 @@ def sweep(
     out = Path(out)
     checkpoint = Path(checkpoint)
     seed_all(seed)
-    progress = progress if progress is not None else no_progress()
     workers = workers or (os.cpu_count() or 1)
     grid = {k: list(v) for k, v in grid.items()}
     points = grid_points(grid)
@@ -359,7 +365,7 @@ def sweep(
         raise ModelParameterError(f"{out} exists and is not a sweep folder: choose another --out")
     journal.open()
     resumed = 0
-    with progress:
+    with displayed(progress) as progress:
         task = progress.add_task(f"sweep ({len(points)} points x {len(ids)} images)", total=len(points))
 
         def done(_row: dict[str, Any], cached: bool) -> None:

@@ -21,7 +21,7 @@ from spinspice.cosim.build import torch_record
 from spinspice.cosim.report import summarize_cosim, write_cosim_outputs
 from spinspice.cosim.runner import cosim_settings, prepare, run_cosim, sample_ids
 from spinspice.errors import ModelParameterError, SimulationError
-from spinspice.io import Result, no_progress, seed_all, staged_output
+from spinspice.io import Result, displayed, seed_all, staged_output
 from spinspice.sim.jobs import Journal
 from spinspice.snn.checkpoint import checkpoint_digest, load_with_data
 
@@ -166,7 +166,6 @@ def run(
     out = Path(out)
     checkpoint = Path(checkpoint)
     seed_all(seed)
-    progress = progress if progress is not None else no_progress()
     ck, data = load_with_data(checkpoint, dataset, classes=False)
     ids = sample_ids(len(data.y_test), samples)
     st = cosim_settings(seed=seed, **settings)
@@ -198,7 +197,7 @@ def run(
     same_run = {k: v for k, v in meta.items() if k not in ("workers", "scheduler", "settings")}
     same_run["passes"] = [{**p.to_json(), "timeout_s": None} for p in passes]
     journal = Journal(out, {"kind": "cosim", **same_run, "ids": ids}, resume=resume, fresh=fresh).open()
-    with staged_output(out) as stage, progress:
+    with staged_output(out) as stage, displayed(progress) as progress:
         reports = []
         failed: list[dict[str, Any]] = []
         resumed: dict[str, list[int]] = {}

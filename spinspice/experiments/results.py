@@ -8,36 +8,13 @@ the JSON report, ``.summary()`` the lines ``spinspice`` prints, and
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
-from spinspice.io import Result, no_progress, staged_output
+from spinspice.io import Result, displayed, staged_output
 
 __all__ = ["StudyResult", "displayed"]
-
-
-@contextlib.contextmanager
-def displayed(progress: Any) -> Iterator[Any]:
-    """``progress`` for the long work of a study, shown while the block runs.
-
-    None gives :func:`~spinspice.io.no_progress`.  A rich ``Progress`` that is
-    not started yet (``spinspice`` passes a fresh one) is started here and
-    stopped after the block, so a study that rejects its settings shows nothing;
-    one already started, or any other object with ``add_task``/``advance``/
-    ``update``, is used as it is.
-    """
-    if progress is None:
-        yield no_progress()
-        return
-    live = getattr(progress, "live", None)
-    if live is None or live.is_started:
-        yield progress
-        return
-    with progress:
-        yield progress
 
 
 @dataclasses.dataclass(repr=False, eq=False)

@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spinspice.errors import ModelParameterError
-from spinspice.io import Result, atomic_write_json, no_progress, report_header, seed_all, staged_output
+from spinspice.io import (
+    Result,
+    atomic_write_json,
+    displayed,
+    report_header,
+    seed_all,
+    staged_output,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -191,7 +198,6 @@ def train_network(
 
     seed_all(seed)
     out = Path(out)
-    progress = no_progress() if progress is None else progress
     with compile_setting(compile):
         t_start = time.perf_counter()
         if epochs < 1:
@@ -229,7 +235,7 @@ def train_network(
             "training": {**dataclasses.asdict(settings), "torch_threads": torch.get_num_threads()},
         }
         runs: dict[str, Run] = {}
-        with progress as bar:
+        with displayed(progress) as bar:
             for name, cfg in jobs.items():
                 net, info = train(cfg, data, settings, progress=bar, label=cfg.neuron["model"])
                 info["test_accuracy"] = info["history"][-1]["test_accuracy"]
@@ -340,11 +346,10 @@ def evaluate_network(
     from spinspice.snn.train import evaluate
 
     seed_all(seed)
-    progress = no_progress() if progress is None else progress
     ck, data = load_with_data(checkpoint, dataset, default=None)
     cfg = ck.config
     t0 = time.perf_counter()
-    with progress as bar:
+    with displayed(progress) as bar:
         task = bar.add_task(f"evaluate {cfg.neuron['model']}", total=len(data.y_test))
         res = evaluate(
             ck.net,
@@ -472,7 +477,6 @@ def import_snntorch(
 
     seed_all(seed)
     out = Path(out)
-    progress = no_progress() if progress is None else progress
     data = load_dataset(dataset)
     module = load_module(source, weights=weights)
     net = from_snntorch(
@@ -496,7 +500,7 @@ def import_snntorch(
         final, acc = swapped, before["accuracy"]
         if epochs > 0:
             settings = TrainSettings(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
-            with progress as bar:
+            with displayed(progress) as bar:
                 final, info = train(
                     swapped.config,
                     data,
