@@ -150,3 +150,26 @@ def test_torch_stepper_agrees_with_ngspice(model, preset, cli_reports, capsys) -
     n = len(keep(circuit))
     tol = 2 * dt + (rep["max_spike_time_error_s"] or 0.0)
     assert np.max(np.abs(stepped[:n] - circuit[:n])) <= tol
+
+
+def test_every_preset_value_carries_its_own_source() -> None:
+    """A preset that changes a parameter says where the new value comes from: the field's own
+    source describes the default (often in other units: paper 001's alpha = -1.549 is not the
+    Hall bar's alpha = 0), and an entry for an unchanged value would be stale."""
+    from spinspice.circuits.registry import PRESET_SOURCES, preset_source
+
+    missing, stale = [], []
+    for model, presets in PRESETS.items():
+        for name, cell in presets.items():
+            values = cell.values()
+            changed = {
+                i.name for ps in cell.groups().values() for i in ps.param_info() if values[i.name] != i.default
+            }
+            listed = set(PRESET_SOURCES.get(model, {}).get(name, {}))
+            missing += [f"{model}/{name}: {p}" for p in sorted(changed - listed)]
+            stale += [f"{model}/{name}: {p}" for p in sorted(listed - changed)]
+    assert not missing, f"preset values without their own source: {missing}"
+    assert not stale, f"sources for values the preset does not change: {stale}"
+    hall = {p["name"]: p for p in next(m for m in catalog() if m["name"] == "field-gated-lif")["parameters"]}
+    assert "-1.549" not in hall["alpha_per_s"]["source"] and "0.75" not in hall["m_th"]["source"]
+    assert preset_source("dw-lif", "paper-001", "alpha_per_s", "own") == "own"

@@ -33,13 +33,17 @@ from spinspice.models.saflif import SAFLIFParams
 
 __all__ = [
     "MODELS",
+    "NETWORK_PRESETS",
     "NEURON_CELLS",
     "PRESETS",
+    "PRESET_SOURCES",
     "ModelSpec",
     "catalog",
     "get_cell",
     "get_model",
     "get_presets",
+    "network_preset",
+    "preset_source",
 ]
 
 
@@ -216,6 +220,75 @@ _DWMTJ = {
 _LIF = {"snntorch-leaky": LIFCell()}
 
 
+#: model name -> preset -> parameter -> where the preset's value comes from.  A preset that
+#: changes a parameter from its field default says why here (the field's own source
+#: describes the default, often in other units); ``tests/test_registry.py`` checks that every
+#: changed value has an entry, so no preset inherits a provenance that is not its own.
+PRESET_SOURCES: dict[str, dict[str, dict[str, str]]] = {
+    "field-gated-lif": {
+        "paper-001-hallbar": {
+            "alpha_per_s": "paper 001 Fig. 1d/7a (Hall bar, ms scale): no quadratic leak resolved; "
+            "modelling choice",
+            "beta_per_s": "fitted to paper 001 Fig. 1d (read-out relaxes over tens of ms without current); "
+            "modelling choice",
+            "gamma_m2_per_a_s": "fitted to paper 001 Fig. 1d/4a: gamma J = 160 1/s at 13 mA (6e10 A/m^2), "
+            "~9 pulses of 500 us to m_th",
+            "m_th": "paper 001 Fig. 4f: the 200-Oe window (28 uV) is ~0.6 of the 50 uV full Hall signal",
+            "j_reset_a_per_m2": "paper 001 Fig. 1d write density (6e10 A/m^2) reversed; the paper resets "
+            "with a field: modelling choice",
+            "eps_rate_per_s": "modelling choice: smoothing rate for the ms time scale of the Hall bar",
+            "track_length_m": "modelling choice: Hall-bar arm length (not given in paper 001; sets only "
+            "the track resistance)",
+            "track_width_m": "paper 001 Fig. 1d text: 13 mA = 6e10 A/m^2 through the x20 "
+            "(Ta 5 nm/CoFeB 0.5 nm) stack gives a 2 um wide bar",
+            "t_cofeb_m": "paper 001 Methods (CoFeB x not given): 0.5 nm, consistent with 13 mA = 6e10 A/m^2",
+            "k_h_oe_per_a": "modelling choice: a wide line over the 2 um bar (200 Oe at 0.2 A)",
+            "r_line_ohm": "modelling choice: a wide, short Cu line over the Hall bar",
+            "v_hall_full_v": "paper 001 Fig. 2c/4f (signals up to ~40 uV): 50 uV at m = 1; modelling choice",
+            "tau_comp_s": "modelling choice: a us-class comparator for the ms-scale Hall read-out "
+            "(paper 001: read OP-AMP comparator)",
+            "v_dd_write_v": "modelling choice: current-source compliance for 13 mA into the bar "
+            "(paper 001 Methods: Keithley 6221)",
+            "headroom_write_v": "modelling choice: current-source compliance margin",
+        },
+        "paper-001-scaled": {
+            "j_ref_a_per_m2": "chosen so that the scaled device's 1e11 A/m^2 write sees the window the bar "
+            "has at 15 mA (6.5e10 A/m^2, paper 001 Fig. 2c): 5e10 x 1e11/6.5e10",
+            "use_hall_readout": "paper 001 Fig. 1a/6: the scaled device is read by an MTJ",
+            "v_ss_reset_v": "modelling choice: a -0.8 V reset rail, the mirror of the 0.8 V supplies",
+        },
+    },
+    "saf-lif": {
+        "paper-002": {
+            "tau_comp_s": "modelling choice: a us-class comparator for the ms-scale neuron",
+        },
+        "paper-002-3us": {
+            "tau_int_s": "paper 002 SNN study: tau_int scaled down to 3 us",
+            "tau_leak_s": "paper 002 SNN study: tau_leak scaled down to 3 us",
+            "tau_comp_s": "modelling choice: a ns-class comparator for the us-scale neuron",
+        },
+    },
+    "dw-mtj-autoreset": {
+        "paper-004-12": {
+            "x_b_m": "paper 004 Fig. 5b: MTJ_B placed where the wall arrives after ~12 pulses of 1e11 A/m^2",
+            "tau_comp_s": "modelling choice: a 200 ps comparator for 50 ns pulses",
+            "v_dd_write_v": "modelling choice: 1.2 V supplies for the 4-terminal device's write path",
+        },
+        "paper-004-35": {
+            "x_b_m": "paper 004 Fig. 5b: MTJ_B placed where the wall arrives after ~35 pulses of 1e11 A/m^2",
+            "tau_comp_s": "modelling choice: a 200 ps comparator for 50 ns pulses",
+            "v_dd_write_v": "modelling choice: 1.2 V supplies for the 4-terminal device's write path",
+        },
+    },
+}
+
+
+def preset_source(model: str, preset: str, name: str, default: str) -> str:
+    """Where preset ``preset`` of ``model`` takes parameter ``name`` from (``default``: the
+    field's own source, for a value the preset does not change)."""
+    return PRESET_SOURCES.get(model, {}).get(preset, {}).get(name, default)
+
+
 #: model name -> the cell class that realises it
 NEURON_CELLS: dict[str, type[CellParams]] = {
     cls.model: cls for cls in (DWLIFCell, FieldGatedCell, SAFLIFCell, DWMTJCell, LIFCell)
@@ -229,6 +302,19 @@ PRESETS: dict[str, dict[str, CellParams]] = {
     "dw-mtj-autoreset": _DWMTJ,
     "lif": _LIF,
 }
+
+
+#: model name -> the preset a *network* of that model uses unless told otherwise, where it is
+#: not the model's default: the measured field-gated Hall bar (500 us writes, uV Hall read-out,
+#: a 425 ohm track) cannot carry a trained layer's write currents, the scaled 256 x 64 nm
+#: device of paper 001 (1 ns writes, MTJ read) is the one paper 001 proposes for its networks.
+NETWORK_PRESETS: dict[str, str] = {"field-gated-lif": "paper-001-scaled"}
+
+
+def network_preset(model: str, preset: str | None = None) -> str | None:
+    """The preset a network of ``model`` uses: ``preset`` when given, else the model's network
+    preset (:data:`NETWORK_PRESETS`), else None (the model's default)."""
+    return preset or NETWORK_PRESETS.get(model)
 
 
 def get_presets(model: str) -> Mapping[str, CellParams]:
@@ -253,13 +339,13 @@ def get_cell(model: str, preset: str | None = None) -> tuple[CellParams, str]:
     return presets[name], name
 
 
-def _info_row(info: Any, value: Any, group: str) -> dict[str, Any]:
+def _info_row(info: Any, value: Any, group: str, source: str | None = None) -> dict[str, Any]:
     return {
         "name": info.name,
         "unit": info.unit,
         "default": value,
         "range": info.range_text(),
-        "source": info.source,
+        "source": source or info.source,
         "description": info.desc,
         "group": group,
     }
@@ -283,7 +369,15 @@ def catalog() -> list[dict[str, Any]]:
             cell = next(iter(presets_of.values()))
             values = cell.values()
             for _group, ps in cell.groups().items():
-                rows = [_info_row(i, values[i.name], type(ps).__name__) for i in ps.param_info()]
+                rows = [
+                    _info_row(
+                        i,
+                        values[i.name],
+                        type(ps).__name__,
+                        preset_source(spec.name, presets[0], i.name, i.source),
+                    )
+                    for i in ps.param_info()
+                ]
                 (params if type(ps).__name__ in device_sets else circuit).extend(rows)
             listed = {type(ps).__name__ for ps in cell.groups().values()}
         else:

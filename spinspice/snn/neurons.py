@@ -43,7 +43,7 @@ import torch
 from torch import nn
 
 from spinspice.circuits.cellbase import CellDynamics, CellParams
-from spinspice.circuits.registry import get_cell
+from spinspice.circuits.registry import get_cell, network_preset
 from spinspice.errors import ModelParameterError, TrainingError
 from spinspice.models.lif import LIFParams, lif_step
 from spinspice.models.waveforms import PulseTrain
@@ -569,8 +569,12 @@ class LeakyNeuron(nn.Module):
 def neuron_spec(
     model: str, preset: str | None = None, params: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The JSON-able description of a neuron choice (model, preset, parameter overrides)."""
-    return {"model": model, "preset": preset, "params": dict(params or {})}
+    """The JSON-able description of a neuron choice (model, preset, parameter overrides).
+
+    Without a preset a network takes its model's network preset
+    (:data:`~spinspice.circuits.registry.NETWORK_PRESETS`: field-gated networks use the scaled
+    MTJ-read device, not the measured Hall bar), recorded here so a checkpoint names it."""
+    return {"model": model, "preset": network_preset(model, preset), "params": dict(params or {})}
 
 
 def make_neuron(spec: Mapping[str, Any]) -> nn.Module:
