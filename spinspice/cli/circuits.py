@@ -43,7 +43,7 @@ _CIRCUIT_OPTIONS: dict[str, tuple[Any, Any, str]] = {
     "--c-wire": (str, "0", "wire capacitance per crossbar segment"),
     "--tile": (int, 256, "largest crossbar tile side (devices)"),
     "--array-cols": (int | None, None, "neuron array columns"),
-    "--schedule": (str, "all", "all: every array row written each slot; rows: row by row (R x longer)"),
+    "--schedule": (str | None, None, "all: every row written each slot; rows: row by row (default: trained)"),
 }
 _UNITS = {"--v-read": ("v_read_v", "V"), "--r-wire": ("r_wire_ohm", "ohm"), "--c-wire": ("c_wire_f", "F")}
 

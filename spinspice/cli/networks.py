@@ -51,6 +51,8 @@ def train(
             "--compile/--no-compile", help="torch.compile the device step of large layers (faster training)"
         ),
     ] = True,
+    schedule: Annotated[str, typer.Option(help="field-line schedule: all, or rows (row by row)")] = "all",
+    array_cols: Annotated[int | None, typer.Option("--array-cols", help="neuron array columns")] = None,
     out: Annotated[Path, typer.Option("--out", help="checkpoint to write (outputs go beside it)")] = Path(
         "results/train/model.pt"
     ),
@@ -65,7 +67,8 @@ def train(
     result = snn.train_network(
         dataset=dataset, arch=arch, neuron=neuron, preset=preset, params=parse_params(param),
         epochs=epochs, steps=steps, encoding=encoding, batch_size=batch_size, lr=lr, device=device,
-        max_train=max_train, baseline=baseline, compile=compile_, out=out, seed=seed, progress=_progress(),
+        max_train=max_train, baseline=baseline, compile=compile_, schedule=schedule, array_cols=array_cols,
+        out=out, seed=seed, progress=_progress(),
     )  # fmt: skip
     emit(result, json_out)
 

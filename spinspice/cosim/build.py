@@ -68,6 +68,9 @@ def expected_spikes(
     n_rows, n_cols = options.array_shape(x.shape[1])
     n_sub = n_rows if n_sub is None else n_sub
     if not options.multiplexed or n_sub == 1:
+        # one write slot per step, whatever schedule the network was trained with
+        if type(neuron) is not DeviceNeuron:
+            neuron = DeviceNeuron(neuron.cell, slot=neuron.slot, u_unit=neuron.u_unit)
         state, out = None, []
         with torch.no_grad():
             for t in range(len(xt)):

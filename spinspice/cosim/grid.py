@@ -28,7 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from spinspice.cosim.report import summarize_cosim
-from spinspice.cosim.runner import CosimSettings, prepare, run_cosim, sample_ids
+from spinspice.cosim.runner import (
+    CosimSettings,
+    cosim_settings,
+    prepare,
+    run_cosim,
+    sample_ids,
+    trained_schedule,
+)
 from spinspice.errors import ModelParameterError, SpinspiceError
 from spinspice.io import (
     Result,
@@ -41,7 +48,6 @@ from spinspice.io import (
 from spinspice.sim.jobs import Journal
 from spinspice.snn.arch import SpikingNet
 from spinspice.snn.checkpoint import checkpoint_digest, load_with_data
-from spinspice.snn.neurons import make_neuron
 from spinspice.units import parse_value
 
 __all__ = [
@@ -121,7 +127,7 @@ def _with_neuron_params(net: SpikingNet, params: Mapping[str, Any]) -> SpikingNe
         if spec.get("model") == "lif":
             continue
         spec["params"] = {**(spec.get("params") or {}), **params}
-        out.neurons[k] = make_neuron(spec)  # validates names and ranges, says what is allowed
+        out.neurons[k] = out.layer_neuron(k, spec)  # validates names and ranges, says what is allowed
     return out
 
 
@@ -348,7 +354,7 @@ def sweep(
     points = grid_points(grid)
     ck, data = load_with_data(checkpoint, dataset, classes=False)
     ids = sample_ids(len(data.y_test), samples)
-    base = CosimSettings(mode=mode, seed=seed, timeout_s=timeout_s)
+    base = cosim_settings(mode=mode, seed=seed, timeout_s=timeout_s, **trained_schedule(ck.config, {}))
     validate_points(ck.net, base, points)
     spec = {
         "checkpoint_sha256": checkpoint_digest(checkpoint),

@@ -16,7 +16,7 @@ import numpy as np
 from spinspice.circuits.registry import get_model
 from spinspice.circuits.synapses import get_synapse_device
 from spinspice.cosim.build import LAYER_SKEW_S, NetworkCircuits, network_circuits
-from spinspice.cosim.runner import cosim_settings
+from spinspice.cosim.runner import cosim_settings, trained_schedule
 from spinspice.errors import ModelParameterError
 from spinspice.io import Result, seed_all, staged_output
 from spinspice.netlists.network import write_network
@@ -138,7 +138,7 @@ def write_netlists(
     ck, data = load_with_data(checkpoint, dataset, classes=False)
     if not 0 <= sample < len(data.y_test):
         raise ModelParameterError(f"--sample {sample}: the test split has {len(data.y_test)} images")
-    st = cosim_settings(seed=seed, **settings)
+    st = cosim_settings(seed=seed, **trained_schedule(ck.config, settings))
     options = st.options
     device = get_synapse_device(st.synapse, st.levels)
     nc = network_circuits(

@@ -62,6 +62,7 @@ __all__ = [
     "run_group",
     "sample_ids",
     "simulate_sample",
+    "trained_schedule",
 ]
 
 MODES = ("stepped", "full", "parasitic")
@@ -101,6 +102,18 @@ class CosimSettings:
 
     def to_json(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "options": dataclasses.asdict(self.options)}
+
+
+def trained_schedule(config: Any, settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` with the field-line schedule the network was trained with where they give
+    none (``schedule``/``array_cols`` absent or None): a network trained row by row is built
+    and checked row by row unless asked otherwise."""
+    out = dict(settings)
+    if out.get("schedule") is None:
+        out["schedule"] = config.schedule
+    if out.get("array_cols") is None and out["schedule"] == config.schedule:
+        out["array_cols"] = config.array_cols
+    return out
 
 
 def cosim_settings(**kw: Any) -> CosimSettings:

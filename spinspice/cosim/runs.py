@@ -19,7 +19,7 @@ from typing import Any
 
 from spinspice.cosim.build import torch_record
 from spinspice.cosim.report import summarize_cosim, write_cosim_outputs
-from spinspice.cosim.runner import cosim_settings, prepare, run_cosim, sample_ids
+from spinspice.cosim.runner import cosim_settings, prepare, run_cosim, sample_ids, trained_schedule
 from spinspice.errors import ModelParameterError, SimulationError
 from spinspice.io import Result, displayed, seed_all, staged_output
 from spinspice.sim.jobs import Journal
@@ -168,7 +168,7 @@ def run(
     seed_all(seed)
     ck, data = load_with_data(checkpoint, dataset, classes=False)
     ids = sample_ids(len(data.y_test), samples)
-    st = cosim_settings(seed=seed, **settings)
+    st = cosim_settings(seed=seed, **trained_schedule(ck.config, settings))
     st = dataclasses.replace(st, traced=resolve_traces(trace, ck.net, data.x_test[ids[0]], seed + ids[0]))
     prepared = prepare(ck.net, st)  # refuses networks without circuits before any work
     neuron = ck.net.neurons[0]

@@ -173,6 +173,8 @@ def train_network(
     max_train: int | None = None,
     baseline: bool = True,
     compile: bool = True,
+    schedule: str = "all",
+    array_cols: int | None = None,
     out: str | Path = Path("results/train/model.pt"),
     seed: int = 0,
     progress: Any = None,
@@ -184,14 +186,17 @@ def train_network(
     model's parameters (name -> value or text with SI suffix); ``steps``: time steps (write
     slots) per image; ``encoding``: rate (Bernoulli spikes) or direct; ``device``: auto, cpu
     or cuda; ``max_train``: use only the first N training images; ``baseline``: also train
-    the ideal-LIF baseline; ``compile``: torch.compile the device step of large layers.
+    the ideal-LIF baseline; ``compile``: torch.compile the device step of large layers;
+    ``schedule="rows"``: train with the timing of the row-by-row field-line circuit (each
+    layer's neuron array, ``array_cols`` columns, written one row per write slot:
+    :class:`~spinspice.snn.neurons.RowScheduledNeuron`), so that circuit agrees with it.
 
     Writes ``out`` (checkpoint), its config (``.json``), ``<stem>.metrics.json`` (the report),
     ``<stem>.curve.png`` and a confusion matrix PNG per network beside it.
     """
     import torch
 
-    from spinspice.snn.arch import NetConfig, parse_arch
+    from spinspice.snn.arch import NetConfig, SpikingNet, parse_arch
     from spinspice.snn.data import load_dataset
     from spinspice.snn.neurons import compile_setting, neuron_spec
     from spinspice.snn.train import TrainSettings, pick_device, train
@@ -214,7 +219,7 @@ def train_network(
         data = load_dataset(dataset)
         layers = parse_arch(arch, data.image_shape, data.n_classes)
 
-        def config(neuron_spec_: dict[str, Any]) -> NetConfig:
+        def config(neuron_spec_: dict[str, Any], schedule: str, array_cols: int | None) -> NetConfig:
             return NetConfig(
                 arch=arch,
                 layers=layers,
@@ -223,11 +228,14 @@ def train_network(
                 encoding=encoding,
                 image_shape=data.image_shape,
                 n_classes=data.n_classes,
+                schedule=schedule,
+                array_cols=array_cols,
             )
 
-        jobs = {"main": config(spec)}
+        jobs = {"main": config(spec, schedule, array_cols)}
+        SpikingNet(jobs["main"])  # refuses a schedule the network cannot have before any work
         if baseline and neuron != "lif":
-            jobs["baseline"] = config(neuron_spec("lif"))
+            jobs["baseline"] = config(neuron_spec("lif"), "all", None)  # software: no schedule
         meta = {
             "dataset": data.name,
             "n_train": len(data.y_train) if max_train is None else min(max_train, len(data.y_train)),
@@ -251,6 +259,8 @@ def train_network(
                 "neuron": spec,
                 "steps": steps,
                 "encoding": encoding,
+                "schedule": schedule,
+                "array_cols": array_cols,
                 "seed": seed,
                 "test_accuracy": main["test_accuracy"],
                 "train_accuracy": main["train_accuracy"],

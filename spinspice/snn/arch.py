@@ -42,6 +42,10 @@ class NetConfig:
     input_gain: float = 1.0
     image_shape: tuple[int, int, int] = (1, 28, 28)
     n_classes: int = 10
+    #: field-line schedule the network is trained with: "all" (every neuron written in each
+    #: slot) or "rows" (each layer's neuron array written row by row, ``array_cols`` columns)
+    schedule: str = "all"
+    array_cols: int | None = None
 
     def __post_init__(self) -> None:
         if self.steps < 1:
@@ -50,6 +54,10 @@ class NetConfig:
             raise ModelParameterError(f"encoding {self.encoding!r}: choose one of {', '.join(ENCODINGS)}")
         if not self.input_gain > 0:
             raise ModelParameterError("input_gain must be > 0")
+        if self.schedule not in ("all", "rows"):
+            raise ModelParameterError(f"schedule {self.schedule!r}: choose all or rows")
+        if self.array_cols is not None and (self.array_cols < 1 or self.schedule != "rows"):
+            raise ModelParameterError("array_cols (>= 1) belongs to the rows schedule: give --schedule rows")
         for where, text in _strings({"arch": self.arch, "layers": self.layers, "neuron": self.neuron}):
             if not text.isprintable():
                 raise ModelParameterError(
@@ -75,6 +83,8 @@ class NetConfig:
                 input_gain=float(d["input_gain"]),
                 image_shape=tuple(int(v) for v in d["image_shape"]),  # type: ignore[arg-type]
                 n_classes=int(d["n_classes"]),
+                schedule=str(d.get("schedule", "all")),  # absent before the rows schedule
+                array_cols=None if d.get("array_cols") is None else int(d["array_cols"]),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise ModelParameterError(f"network config is incomplete or malformed: {err}") from None
@@ -173,7 +183,22 @@ class SpikingNet(nn.Module):
             self.pool_drive.append(bool(spec.get("pool_drive", False)))
             self.flatten.append(bool(spec.get("flatten", False)))
         self.neurons = nn.ModuleList(
-            make_neuron(spec.get("neuron") or config.neuron) for spec in config.layers
+            self.layer_neuron(k, spec.get("neuron") or config.neuron) for k, spec in enumerate(config.layers)
+        )
+
+    def layer_neuron(self, k: int, neuron: Mapping[str, Any]) -> nn.Module:
+        """The neurons of layer ``k`` as ``neuron`` (a ``neuron_spec``), on the network's schedule."""
+        layer = self.config.layers[k]
+        if self.config.schedule == "rows" and layer["kind"] != "linear":
+            raise ModelParameterError(
+                f"layer {k} is convolutional: the rows schedule is for the neuron arrays of fully "
+                "connected layers"
+            )
+        return make_neuron(
+            neuron,
+            n_neurons=int(layer["out"]) if layer["kind"] == "linear" else None,
+            schedule=self.config.schedule,
+            array_cols=self.config.array_cols,
         )
 
     def encode(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:

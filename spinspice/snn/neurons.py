@@ -53,6 +53,7 @@ __all__ = [
     "COMPILE_MIN",
     "DeviceNeuron",
     "LeakyNeuron",
+    "RowScheduledNeuron",
     "compile_setting",
     "make_neuron",
     "neuron_spec",
@@ -531,6 +532,72 @@ class DeviceNeuron(nn.Module):
         return spk, (y, fire, wait)
 
 
+class RowScheduledNeuron(DeviceNeuron):
+    """A layer of device neurons written row by row: the ``rows`` field-line schedule.
+
+    The layer's ``M`` neurons sit in an ``R x C`` array (``C = array_cols``, default
+    ``ceil(sqrt(M))``); one network step holds ``R`` write slots of the cell (``slot``, the
+    circuit's write slot), and array row ``r`` is written in the ``r``-th of them.  So a
+    neuron of row ``r`` idles ``r`` slots before its first write, then sees a write of
+    ``t_on`` every ``R`` slots (it leaks ``R P - t_on`` between writes), and a spike that comes
+    after the end of the network step counts in the next step -- the timing the row-by-row
+    circuit has (:func:`spinspice.cosim.build.expected_spikes`), so a network trained with it
+    agrees with its row-by-row circuit.  ``slot``, ``cell`` and ``u_unit`` are those of the
+    write slot, as for :class:`DeviceNeuron`; the state is ``(device state, late spikes)``.
+    """
+
+    def __init__(
+        self,
+        cell: CellParams,
+        *,
+        n_neurons: int,
+        array_cols: int | None = None,
+        slot: PulseTrain | None = None,
+        u_unit: float | None = None,
+    ) -> None:
+        super().__init__(cell, slot=slot, u_unit=u_unit)
+        if n_neurons < 1 or (array_cols is not None and array_cols < 1):
+            raise ModelParameterError("a row-scheduled layer needs n_neurons >= 1 and array_cols >= 1")
+        self.n_cols = int(array_cols or max(1, math.ceil(math.sqrt(n_neurons))))
+        self.n_rows = math.ceil(n_neurons / self.n_cols)
+        p = self.slot.period_s
+        #: one write every R slots: ON t_on, then OFF for the other rows' slots too
+        self.long = DeviceNeuron(
+            self.cell, slot=self.slot.replace(t_off_s=self.n_rows * p - self.slot.t_on_s), u_unit=self.u_unit
+        )
+        #: the idle wait of row r before its first write (r slots, no input)
+        self.idles = nn.ModuleList(
+            DeviceNeuron(self.cell, slot=self.slot.replace(t_on_s=r * p, t_off_s=0.0), u_unit=1.0)
+            for r in range(1, self.n_rows)
+        )
+        rows = torch.arange(n_neurons) // self.n_cols
+        self.register_buffer("row", rows, persistent=False)
+        self.step_s = self.n_rows * p
+
+    def init_state(self, shape: tuple[int, ...], like: torch.Tensor) -> Any:
+        """The state at the first write of each row: rows ``r > 0`` have idled ``r`` slots."""
+        y, fire, wait = self.long.init_state(shape, like)
+        y, fire, wait = y.clone(), fire.clone(), wait.clone()
+        for r, idle in enumerate(self.idles, start=1):
+            cols = (self.row == r).nonzero().squeeze(1).to(like.device)
+            _, (yr, fr, wr) = idle(torch.zeros(*shape[:-1], len(cols), dtype=like.dtype, device=like.device))
+            y[..., cols], fire[..., cols], wait[..., cols] = yr, fr, wr
+        return (y, fire, wait), torch.zeros(shape, dtype=like.dtype, device=like.device)
+
+    def forward(self, x: torch.Tensor, state: Any = None, noise: Any = None) -> tuple[torch.Tensor, Any]:
+        """One network step (``R`` write slots): input ``x`` ``(batch, M)`` -> (spikes, state)."""
+        if x.shape[-1] != len(self.row):
+            raise ModelParameterError(
+                f"a row-scheduled layer of {len(self.row)} neurons got {x.shape[-1]} inputs per sample"
+            )
+        inner, carry = state if state is not None else self.init_state(tuple(x.shape), x)
+        spk, inner = self.long(x, inner, noise)
+        offset = self.long.last_spike_offset_s + self.row.to(x.device) * self.slot.period_s
+        late = (offset >= self.step_s * (1 - 1e-12)).to(x.dtype)  # NaN (no spike): not late
+        self.last_spike_offset_s = offset
+        return torch.maximum(spk * (1 - late), carry), (inner, spk * late)
+
+
 class LeakyNeuron(nn.Module):
     """Ideal LIF, step for step ``snntorch.Leaky`` (reset by subtraction or to zero)."""
 
@@ -577,10 +644,26 @@ def neuron_spec(
     return {"model": model, "preset": network_preset(model, preset), "params": dict(params or {})}
 
 
-def make_neuron(spec: Mapping[str, Any]) -> nn.Module:
-    """A neuron module from ``neuron_spec(...)`` (``lif`` = the snnTorch-equivalent baseline)."""
+def make_neuron(
+    spec: Mapping[str, Any],
+    *,
+    n_neurons: int | None = None,
+    schedule: str = "all",
+    array_cols: int | None = None,
+) -> nn.Module:
+    """A neuron module from ``neuron_spec(...)`` (``lif`` = the snnTorch-equivalent baseline).
+
+    ``schedule="rows"``: a layer of ``n_neurons`` device neurons written row by row in an array
+    of ``array_cols`` columns (:class:`RowScheduledNeuron`)."""
     model = spec["model"]
     params = dict(spec.get("params") or {})
+    if schedule not in ("all", "rows"):
+        raise ModelParameterError(f"schedule {schedule!r}: choose all or rows")
+    if schedule == "rows" and (model == "lif" or n_neurons is None):
+        raise ModelParameterError(
+            "the rows schedule writes the neuron array of a fully connected layer row by row: it needs "
+            "device neurons (not lif) in fully connected layers"
+        )
     if model == "lif":
         lif_names = set(LIFParams.param_names())
         unknown = [k for k in params if k not in lif_names]
@@ -594,4 +677,8 @@ def make_neuron(spec: Mapping[str, Any]) -> nn.Module:
     changes = {k: float(params[k]) for k in ("t_on_s", "t_off_s") if k in params}
     if changes:
         slot = slot.replace(**changes, t_edge_s=min(slot.t_edge_s, changes.get("t_on_s", slot.t_on_s) / 10))
+    if schedule == "rows":
+        return RowScheduledNeuron(
+            cell, n_neurons=int(n_neurons), array_cols=array_cols, slot=slot, u_unit=params.get("u_unit")
+        )
     return DeviceNeuron(cell, slot=slot, u_unit=params.get("u_unit"))
