@@ -22,7 +22,7 @@ from spinspice.circuits.network import CrossbarOptions, LayerCircuit, layer_test
 from spinspice.circuits.synapses import LayerMapping, SynapseDevice, map_layer
 from spinspice.errors import ModelParameterError
 from spinspice.snn.arch import SpikingNet
-from spinspice.snn.neurons import DeviceNeuron
+from spinspice.snn.neurons import DeviceNeuron, RowScheduledNeuron
 
 __all__ = [
     "LAYER_SKEW_S",
@@ -60,8 +60,9 @@ def expected_spikes(
     """(steps, neurons) bool: the spike steps the circuit of a layer should give for
     ``inputs`` -- the torch neuron on the realised conductances.
 
-    Row by row, array row ``r`` is written in write slot ``r`` of the ``R`` of each network
-    slot: its neurons idle ``r`` write slots first, then see slots of ``t_on`` + ``R P - t_on``.
+    Row by row, array row ``r`` is written in write slot ``r`` of the ``n_sub`` (default: the
+    array's rows) of each network slot: :class:`~spinspice.snn.neurons.RowScheduledNeuron`,
+    the timing a network trained with ``--schedule rows`` has.
     """
     x = mapping.drive(inputs)
     xt = torch.as_tensor(x, dtype=torch.float64)
@@ -69,35 +70,22 @@ def expected_spikes(
     n_sub = n_rows if n_sub is None else n_sub
     if not options.multiplexed or n_sub == 1:
         # one write slot per step, whatever schedule the network was trained with
-        if type(neuron) is not DeviceNeuron:
-            neuron = DeviceNeuron(neuron.cell, slot=neuron.slot, u_unit=neuron.u_unit)
-        state, out = None, []
-        with torch.no_grad():
-            for t in range(len(xt)):
-                s, state = neuron(xt[t : t + 1], state)
-                out.append(s[0].numpy())
-        return np.asarray(out) > 0.5
-    p = neuron.slot.period_s
-    long = DeviceNeuron(
-        neuron.cell, slot=neuron.slot.replace(t_off_s=n_sub * p - neuron.slot.t_on_s), u_unit=neuron.u_unit
-    )
-    out = np.zeros((len(xt), x.shape[1]), dtype=bool)
+        stepper = DeviceNeuron(neuron.cell, slot=neuron.slot, u_unit=neuron.u_unit)
+    else:
+        stepper = RowScheduledNeuron(
+            neuron.cell,
+            n_neurons=x.shape[1],
+            array_cols=n_cols,
+            slots_per_step=n_sub,
+            slot=neuron.slot,
+            u_unit=neuron.u_unit,
+        )
+    state, out = None, []
     with torch.no_grad():
-        for r in range(n_rows):
-            cols = list(range(r * n_cols, min((r + 1) * n_cols, x.shape[1])))
-            state = None
-            if r > 0:
-                idle = DeviceNeuron(
-                    neuron.cell, slot=neuron.slot.replace(t_on_s=r * p, t_off_s=0.0), u_unit=1.0
-                )
-                _, state = idle(torch.zeros(1, len(cols), dtype=torch.float64), None)
-            for t in range(len(xt)):
-                s, state = long(xt[t : t + 1, cols], state)
-                late = (long.last_spike_offset_s[0] + r * p) >= n_sub * p
-                for k, j in enumerate(cols):
-                    if s[0, k] > 0.5 and t + int(late[k]) < len(xt):  # past the run: not seen
-                        out[t + int(late[k]), j] = True
-    return out
+        for t in range(len(xt)):
+            s, state = stepper(xt[t : t + 1], state)
+            out.append(s[0].numpy())
+    return np.asarray(out) > 0.5
 
 
 def torch_record(net: SpikingNet, image: np.ndarray, seed: int) -> tuple[torch.Tensor, dict[str, Any]]:
