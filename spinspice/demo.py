@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from spinspice.cosim import run, write_netlists
-from spinspice.cosim.runs import cosim_summary
+from spinspice.cosim.runs import CosimResult, cosim_summary
 from spinspice.errors import SpinspiceError
 from spinspice.io import Result, atomic_write_json
 from spinspice.snn import train_network
@@ -48,19 +48,21 @@ def cache_mismatch(
 
 @dataclasses.dataclass
 class DemoResult(Result):
-    """The demo's co-simulation report (schema ``spinspice.cosim`` with a ``demo`` entry)."""
+    """The demo's co-simulation (schema ``spinspice.cosim``, its report with a ``demo`` entry)."""
 
-    data: dict[str, Any]
-    cosim: Any  # the CosimResult
+    cosim: CosimResult
     out: Path | None = None
+
+    @property
+    def data(self) -> dict[str, Any]:  # type: ignore[override]
+        return self.cosim.data
 
     def summary(self) -> str:
         return f"demo: {cosim_summary(self.data, self.out)}\nnetlists: {self.data['demo']['netlists']}/"
 
     def write(self, folder: str | Path) -> Path:
-        self.cosim.write(folder)
-        atomic_write_json(Path(folder) / "report.json", self.data)
-        return Path(folder)
+        """The co-simulation's report (with its ``demo`` entry) and figures."""
+        return self.cosim.write(folder)
 
 
 def run_demo(
@@ -114,7 +116,10 @@ def run_demo(
     )
     netlists = write_netlists(checkpoint, sample=0, dataset=dataset, out=out / "netlists", seed=seed)
     say(netlists.summary())
-    report = cosim.report()
-    report["demo"] = {"checkpoint": str(checkpoint), "trained": bool(why), "netlists": str(out / "netlists")}
-    atomic_write_json(out / "report.json", report)
-    return DemoResult(report, cosim, out)
+    cosim.data["demo"] = {
+        "checkpoint": str(checkpoint),
+        "trained": bool(why),
+        "netlists": str(out / "netlists"),
+    }
+    atomic_write_json(out / "report.json", cosim.data)
+    return DemoResult(cosim, out)

@@ -165,15 +165,11 @@ class Result:
     def summary(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__}.summary")
 
-    def write(self, folder: str | Path) -> Path:
-        """Write ``report.json`` into ``folder`` (subclasses write their other files too)."""
-        folder = Path(folder)
-        with staged_output(folder) as stage:
-            atomic_write_json(stage / "report.json", self.report())
-        return folder
+    def write(self, folder: str | Path) -> Path:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__}.write")
 
     def __repr__(self) -> str:
-        first = self.summary().splitlines()[0] if self.summary() else ""
+        first = next(iter(self.summary().splitlines()), "")
         return f"<{type(self).__name__}: {first}>"
 
 

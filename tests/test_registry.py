@@ -162,9 +162,8 @@ def test_every_preset_value_carries_its_own_source() -> None:
     for model, presets in PRESETS.items():
         for name, cell in presets.items():
             values = cell.values()
-            changed = {
-                i.name for ps in cell.groups().values() for i in ps.param_info() if values[i.name] != i.default
-            }
+            infos = [i for ps in cell.groups().values() for i in ps.param_info()]
+            changed = {i.name for i in infos if values[i.name] != i.default}
             listed = set(PRESET_SOURCES.get(model, {}).get(name, {}))
             missing += [f"{model}/{name}: {p}" for p in sorted(changed - listed)]
             stale += [f"{model}/{name}: {p}" for p in sorted(listed - changed)]

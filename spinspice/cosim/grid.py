@@ -36,6 +36,7 @@ from spinspice.cosim.runner import (
     sample_ids,
     trained_schedule,
 )
+from spinspice.cosim.runs import failed_jobs_error
 from spinspice.errors import ModelParameterError, SpinspiceError
 from spinspice.io import (
     Result,
@@ -274,8 +275,6 @@ class SweepResult(Result):
 
     def error(self) -> SpinspiceError | None:
         """The error of a sweep whose points partly failed (None: all done)."""
-        from spinspice.cosim.runs import failed_jobs_error
-
         failed = self.failed
         return failed_jobs_error(failed, len(self.data["points"]), "points") if failed else None
 

@@ -39,7 +39,7 @@ from spinspice.circuits.network import CrossbarOptions, LayerCircuit, layer_test
 from spinspice.circuits.synapses import LayerMapping, get_synapse_device
 from spinspice.cosim.agreement import layer_agreement
 from spinspice.cosim.build import check_circuit_network, expected_spikes, map_network, torch_record
-from spinspice.errors import ModelParameterError, SimulationError, SpinspiceError
+from spinspice.errors import ModelParameterError, SimulationError, SpinspiceError, did_you_mean
 from spinspice.models.waveforms import PulseTrain
 from spinspice.netlists.spice import format_testbench
 from spinspice.sim.backends import get_backend
@@ -122,8 +122,6 @@ def cosim_settings(**kw: Any) -> CosimSettings:
     ``seed``, ``timeout_s``) and those of its :class:`~spinspice.circuits.network.CrossbarOptions`
     (``v_read_v``, ``r_wire_ohm``, ``c_wire_f``, ``tile``, ``array_cols``, ``schedule``), or a
     whole ``options=CrossbarOptions(...)``."""
-    from spinspice.errors import did_you_mean
-
     own = {f.name for f in dataclasses.fields(CosimSettings)}
     crossbar = {f.name for f in dataclasses.fields(CrossbarOptions)}
     unknown = [k for k in kw if k not in own | crossbar]
