@@ -501,6 +501,9 @@ class FieldGatedCell(SteeredCell):
     def device_ports(self) -> tuple[str, ...]:
         return ("t1", "0", "t3", "0", "h")
 
+    def chained_device_ports(self) -> tuple[str, ...]:
+        return ("t1", "wout", "t3", "0", "h")
+
     def comparator_node(self) -> str:
         return "amp" if self.hall_mode else "t3"
 

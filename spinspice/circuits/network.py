@@ -62,16 +62,21 @@ from spinspice.circuits.core import (
     generator,
     stable_hash,
 )
+from spinspice.circuits.steered import SteeredCell, steered_cell
 from spinspice.circuits.synapses import LayerMapping
 from spinspice.errors import ModelParameterError
 from spinspice.models.expr import branch_current, node_voltage
 from spinspice.models.waveforms import PulseTrain
 
 __all__ = [
+    "ROW_SCHEDULES",
+    "SCHEDULES",
     "CrossbarOptions",
     "LayerCircuit",
     "crossbar_tile",
+    "layer_drive_limit",
     "layer_testbench",
+    "max_write_current",
     "network_testbench",
     "size_for_current",
     "slot_pwl",
@@ -84,21 +89,89 @@ __all__ = [
 SELECT_G_ON_S = 1e-2
 SELECT_G_OFF_S = 1e-9
 
+#: field-line schedules: all rows at once; row by row with a 1T select switch per cell; row by
+#: row on the access-transistor-free array (paper 001 Fig. 1e)
+SCHEDULES = ("all", "rows", "rows-free")
+ROW_SCHEDULES = ("rows", "rows-free")
+
+
+#: highest supply the write path of a cell may be raised to when a network needs it [V]
+V_MAX_SUPPLY_V = 3.3
+#: design margin of the write path over the peak write current it must carry
+WRITE_MARGIN = 1.25
+
 
 def size_for_current(
-    cell: CellParams, i_peak_a: float, margin: float = 1.25, v_max_v: float = 3.3
+    cell: CellParams,
+    i_peak_a: float,
+    margin: float = WRITE_MARGIN,
+    v_max_v: float = V_MAX_SUPPLY_V,
+    cells_in_series: int = 1,
 ) -> tuple[CellParams, dict[str, Any]]:
     """The cell, its write path re-sized if needed, able to carry ``margin * i_peak_a``
     (see :func:`_size_for_current`; cached: a layer's runs all ask the same question)."""
-    sized, info = _size_for_current(cell, float(i_peak_a), float(margin), float(v_max_v))
+    sized, info = _size_for_current(
+        cell, float(i_peak_a), float(margin), float(v_max_v), int(cells_in_series)
+    )
     return sized, copy.deepcopy(info)
 
 
 @functools.lru_cache(maxsize=64)
+def max_write_current(
+    cell: CellParams, cells_in_series: int = 1, v_max_v: float = V_MAX_SUPPLY_V, margin: float = WRITE_MARGIN
+) -> float:
+    """The largest peak write current [A] the cell's write path can be sized for with supplies
+    of at most ``v_max_v`` (:func:`size_for_current`, the check ``netlist`` applies), through
+    ``cells_in_series`` cells on one write line: the drive limit of drive-aware training and
+    the current limit of the circuit's write drivers.  Bisection to 1e-4 relative."""
+
+    def fits(i: float) -> bool:
+        try:
+            _size_for_current(cell, i, margin, v_max_v, cells_in_series)
+        except ModelParameterError:
+            return False
+        return True
+
+    lo, hi = 0.0, 1e-3
+    while fits(hi):
+        lo, hi = hi, hi * 2
+        if hi > 1e3:
+            return math.inf  # no current-dependent check: nothing limits the drive
+    while hi - lo > 1e-4 * hi:
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    if lo == 0.0:
+        raise ModelParameterError(
+            f"the {cell.model} cell's write path fails its design check at any current with supplies "
+            f"up to {v_max_v:g} V"
+            + (f" and {cells_in_series} cells in series" if cells_in_series > 1 else "")
+        )
+    return lo
+
+
+def layer_drive_limit(
+    cell: CellParams, i_unit_a: float, n_neurons: int, options: CrossbarOptions, drive_limit: float | None
+) -> float | None:
+    """The write drivers' current limit of a layer, in input units: the network's own
+    (``drive_limit``, drive-aware training; None: none) and, on the access-transistor-free
+    array, at most what its series write line carries (:func:`max_write_current` through the
+    array's rows), so its netlists always fit; the co-simulation's device-model expectation
+    uses the same limit."""
+    if not options.access_free:
+        return drive_limit
+    line = max_write_current(cell, options.array_shape(n_neurons)[0]) / abs(i_unit_a)
+    return line if drive_limit is None else min(drive_limit, line)
+
+
+@functools.lru_cache(maxsize=256)
 def _size_for_current(
-    cell: CellParams, i_peak_a: float, margin: float, v_max_v: float
+    cell: CellParams, i_peak_a: float, margin: float, v_max_v: float, cells_in_series: int = 1
 ) -> tuple[CellParams, dict[str, Any]]:
     """The cell, its write path re-sized if needed, able to carry ``margin * i_peak_a``.
+
+    ``cells_in_series``: the write line runs through that many cells (the access-transistor-
+    free array), so the driver's compliance must cover their tracks in series: the check is
+    made at ``cells_in_series`` times the current (the compliance check is linear in it).
 
     A trained network may drive a neuron much harder than the single-cell design's write
     pulse (one input unit is the drive to threshold in one pulse: 5.5 mA for the paper-001
@@ -111,10 +184,12 @@ def _size_for_current(
     """
     need = abs(float(i_peak_a)) * margin
     info: dict[str, Any] = {"i_peak_a": abs(float(i_peak_a)), "i_design_a": need, "changed": {}}
+    if cells_in_series > 1:
+        info["cells_in_series"] = cells_in_series
     if need == 0:
         return cell, info
     try:
-        cell.check(need)
+        cell.check(need * cells_in_series)
         return cell, info
     except ModelParameterError as err:
         first = str(err)
@@ -128,14 +203,15 @@ def _size_for_current(
         change = {**base, **{k: max(float(values[k]), float(v)) for k in knobs}}
         try:
             trial = cell.with_text(change)
-            trial.check(need)
+            trial.check(need * cells_in_series)
         except ModelParameterError:
             continue
         info["changed"] = {k: {"from": values[k], "to": change[k]} for k in change if change[k] != values[k]}
         return trial, info
     raise ModelParameterError(
         f"the {cell.model} cell cannot carry this network's peak write current {need:.3g} A "
-        f"({first}), not even with supplies raised to {v_max_v:g} V: retrain with smaller drives "
+        + (f"through {cells_in_series} cells in series " if cells_in_series > 1 else "")
+        + f"({first}), not even with supplies raised to {v_max_v:g} V: retrain with smaller drives "
         "or give --param values for the write path"
     )
 
@@ -149,11 +225,18 @@ class CrossbarOptions:
     c_wire_f: float = 0.0  # wire capacitance to ground per segment [F]
     tile: int = 256  # largest tile side (devices)
     array_cols: int | None = None  # neuron array columns (default: ceil(sqrt(M)))
-    schedule: str = "all"  # "all": every array row written in each slot; "rows": row by row
+    #: "all": every array row written in each slot; "rows": row by row, a select switch per
+    #: cell (1T); "rows-free": row by row on the access-transistor-free array (series write
+    #: lines, rows selected by their field lines only: paper 001 Fig. 1e)
+    schedule: str = "all"
 
     @property
     def multiplexed(self) -> bool:
-        return self.schedule == "rows"
+        return self.schedule in ROW_SCHEDULES
+
+    @property
+    def access_free(self) -> bool:
+        return self.schedule == "rows-free"
 
     def __post_init__(self) -> None:
         if not self.v_read_v > 0:
@@ -164,8 +247,8 @@ class CrossbarOptions:
             raise ModelParameterError("wire capacitance needs a wire resistance (segments)")
         if self.tile < 1 or (self.array_cols is not None and self.array_cols < 1):
             raise ModelParameterError("tile and array_cols must be >= 1")
-        if self.schedule not in ("all", "rows"):
-            raise ModelParameterError(f"schedule {self.schedule!r}: choose all or rows")
+        if self.schedule not in SCHEDULES:
+            raise ModelParameterError(f"schedule {self.schedule!r}: choose {', '.join(SCHEDULES)}")
 
     def array_shape(self, n_neurons: int) -> tuple[int, int]:
         """(rows, cols) of the neuron array."""
@@ -224,6 +307,14 @@ def _window_pwl(steps: int, n_sub: int, r: int, slot: PulseTrain, level: float) 
         else:
             pts += [(b - e / 2, level), (b + e / 2, 0.0)]
     return Pwl(tuple(pts))
+
+
+def _limited(current: sp.Expr, limit_a: float | None) -> sp.Expr:
+    """``current`` clipped to +-``limit_a`` (a write driver's current limit; None: none), as
+    ``(|x + L| - |x - L|) / 2`` (portable to every netlist target)."""
+    if limit_a is None:
+        return current
+    return (sp.Abs(current + limit_a) - sp.Abs(current - limit_a)) / 2
 
 
 def _bipolar(name: str, node: str, current: sp.Expr) -> list[Element]:
@@ -411,6 +502,24 @@ class LayerCircuit:
     write_slot_s: float  # one write slot of the neuron (its drive period) [s]
     schedule: str  # "all" or "rows" (CrossbarOptions.schedule)
     n_write_drivers: int  # one per neuron (all rows at once) or per array column (row by row)
+    n_select_devices: int = 0  # access transistors (1T row-by-row array: one per cell)
+    n_field_line_drivers: int = 0  # one per array row of a field-gated array
+    cells_in_series: int = 1  # cells on one write line (the access-transistor-free array: its rows)
+    state_key: str | None = None  # probe key prefix of each neuron's device state (m<j>)
+    array_shape: tuple[int, int] = (1, 1)  # neuron array (rows, cols)
+    pulse: PulseTrain | None = None  # the write slot's pulse (timing of the row windows)
+
+    def half_selected(self, j: int, steps: int) -> np.ndarray:
+        """(n, 2) start and end times [s] of the write pulses of the other array rows, during which
+        neuron ``j``'s cell is half-selected (row by row; empty when all rows write at once)."""
+        n_sub = round(self.slot_s / self.write_slot_s)
+        rows, cols = self.array_shape
+        if self.schedule not in ROW_SCHEDULES or rows == 1 or self.pulse is None:
+            return np.zeros((0, 2))
+        own = j // cols
+        k = np.array([t * n_sub + r for t in range(steps) for r in range(rows) if r != own], float)
+        start = k * self.write_slot_s + self.pulse.t_delay_s
+        return np.stack([start, start + self.pulse.t_on_s + self.pulse.t_edge_s], axis=1)
 
 
 @functools.lru_cache(maxsize=16)
@@ -438,6 +547,7 @@ def layer_testbench(
     stepped: bool = False,
     traced: Collection[int] | None = None,
     row_probes: bool = False,
+    drive_limit: float | None = None,
 ) -> LayerCircuit:
     """One layer: ``inputs`` (steps, n_in), spikes 0/1 (or analog levels for direct encoding)
     -> testbench of input drivers, crossbar tiles, write drivers and neuron array.
@@ -457,12 +567,24 @@ def layer_testbench(
     of the cell); ``traced`` limits the per-neuron probes to the spike output except for
     those neurons (``None``: all); ``row_probes`` measures every row driver's current (the
     crossbar read energy of the full and parasitic modes).
+
+    ``drive_limit`` (input units): the write drivers' current limit, ``drive_limit * I_unit``
+    (a network trained drive-aware clips its drives there, :func:`max_write_current`).
+
+    ``options.schedule == "rows-free"`` builds the access-transistor-free array of paper 001
+    Fig. 1e: each array column is one series write line (driver -> cell of row 0 -> ... ->
+    cell of the last row -> ground, :func:`~spinspice.circuits.steered.steered_cell` with
+    ``chained``), so a write reaches every cell on its column, and only the row whose field
+    line is biased (its write slot) integrates it; the others sit at H = 0, where the gate
+    closes.  The driver's compliance covers the column's tracks in series.  A co-simulation
+    group is whole columns (``neurons`` is widened to them).
     """
     steps, n_in = inputs.shape
     n_out = mapping.g_pos_s.shape[0]
     if mapping.g_pos_s.shape[1] != n_in + 1:
         raise ModelParameterError(f"{n_in} input rows but the mapping has {mapping.g_pos_s.shape[1] - 1}")
     n_rows, n_cols = options.array_shape(n_out)
+    free = options.access_free
     need = n_rows if options.multiplexed else 1
     n_sub = need if n_sub is None else int(n_sub)
     if n_sub < need:
@@ -470,7 +592,15 @@ def layer_testbench(
     t_stop = steps * n_sub * slot.period_s if t_stop_s is None else float(t_stop_s)
     i_unit = float(cell.drive_current(slot.replace(amplitude=u_unit)).amplitude)
     drive = mapping.drive(inputs)
-    cell, sizing = size_for_current(cell, float(np.max(np.abs(drive), initial=0.0)) * i_unit)
+    drive_limit = layer_drive_limit(cell, i_unit, n_out, options, drive_limit)
+    clipped = 0
+    if drive_limit is not None:
+        clipped = int((np.abs(drive) > drive_limit).sum())
+        drive = np.clip(drive, -drive_limit, drive_limit)
+    peak = float(np.max(np.abs(drive), initial=0.0)) * i_unit
+    cell, sizing = size_for_current(cell, peak, cells_in_series=n_rows if free else 1)
+    if drive_limit is not None:
+        sizing |= {"drive_limit_a": drive_limit * i_unit, "drives_clipped": clipped, "drives": drive.size}
     template, inst = _cell_template(cell, slot, t_stop)
     gain = i_unit / (mapping.g_per_weight_s * options.v_read_v)
     mask = np.ones_like(mapping.g_pos_s, dtype=bool)
@@ -479,6 +609,14 @@ def layer_testbench(
     chosen = list(range(n_out)) if neurons is None else sorted({int(j) for j in neurons})
     if not chosen or chosen[0] < 0 or chosen[-1] >= n_out:
         raise ModelParameterError(f"neurons {neurons!r}: choose indices in 0..{n_out - 1}")
+    if free:  # a series write line is built whole
+        chosen = sorted({i for j in chosen for i in range(j % n_cols, n_out, n_cols)})
+        if not isinstance(cell, SteeredCell) or "vfl" not in inst.conns:
+            raise ModelParameterError(
+                f"the access-transistor-free array selects rows by their field lines: the {cell.model} "
+                "cell has none (use --neuron field-gated-lif, or --schedule rows for 1T cells)"
+            )
+        chain_sub = steered_cell(cell, chained=True)
     # supplies and other shared sources of the single-cell testbench, minus its write source
     shared = [e for e in template.elements if not isinstance(e, (Instance, CurrentSource))]
     field_row = "vfl" in inst.conns
@@ -594,25 +732,49 @@ def layer_testbench(
             )
     # write drivers and neurons
     neurons = []
+    state_key = cell.state_plot()[0]
+    state_probe = next(
+        (p for p in template.probes if p.key == state_key and p.path[0] == "cell" and p.kind == "v"), None
+    )
     ics: list[tuple[tuple[str, ...], float]] = []
     probes: list[Probe] = []
     column_net = {
         j: sum((branch_current(p) - branch_current(n) for p, n in sense[j]), start=0) for j in chosen
     }
+    i_limit = None if drive_limit is None else drive_limit * i_unit
+    columns: dict[int, list[int]] = {}
+    for j in chosen:
+        columns.setdefault(j % n_cols, []).append(j)
     if options.multiplexed and not stepped:
         # one write driver per array column, carrying in row r's write slots the crossbar current
-        # of neuron (r, c); a select switch per cell (conductance G_on V(sel)/1 V + G_off, the
-        # access transistor of a 1T cell) connects the shared column line to that neuron only
-        for c in range(n_cols):
-            served = [(r, r * n_cols + c) for r in range(n_rows) if r * n_cols + c in column_net]
-            if not served:
-                continue
-            current = sum((node_voltage(f"sel_row{r}") * column_net[j] for r, j in served), start=0)
-            elements += _bipolar(f"wc{c}", f"wcol{c}", gain * current)
+        # of neuron (r, c); 1T: a select switch per cell (conductance G_on V(sel)/1 V + G_off, the
+        # access transistor of a 1T cell) connects the shared column line to that neuron only;
+        # access-transistor-free: the column line runs through all its cells in series
+        for c, served in columns.items():
+            current = sum((node_voltage(f"sel_row{j // n_cols}") * column_net[j] for j in served), start=0)
+            elements += _bipolar(f"wc{c}", f"wcol{c}", _limited(gain * current, i_limit))
+    elif free:
+        # the torch MAC's write current of neuron (r, c) in write slot r, on column line c
+        for c, served in columns.items():
+            levels = np.zeros((steps, n_sub))
+            for j in served:
+                levels[:, j // n_cols] = drive[:, j]
+            for name, part, a, b in (
+                ("wc", levels, "vdd_w", f"wcol{c}"),
+                ("wc_n", -levels, f"wcol{c}", "vss_w"),
+            ):
+                if (part > 0).any():
+                    wave = slot_pwl(np.maximum(part, 0.0).reshape(-1), slot, i_unit)
+                    elements.append(CurrentSource(f"{name}{c}", a, b, 0.0, wave=wave))
     for j in chosen:
         r, c = divmod(j, n_cols)
         win, spk = f"win{j}", f"spk{j}"
-        if stepped:
+        if free:
+            line = columns[c]
+            k = line.index(j)
+            win = f"wcol{c}" if k == 0 else f"wch{c}_{k}"
+            wout = f"wch{c}_{k + 1}" if k + 1 < len(line) else "0"
+        elif stepped:
             # the torch MAC's write current, in the neuron's own write slot (row r when row by row)
             when = {"subslots": (r if options.multiplexed else 0,), "n_sub": n_sub}
             pos, neg = np.maximum(drive[:, j], 0.0), np.maximum(-drive[:, j], 0.0)
@@ -627,16 +789,21 @@ def layer_testbench(
                 BehavioralCurrent(f"sw{j}", f"wcol{c}", win, g_switch * node_voltage(f"wcol{c}", win))
             )
         else:
-            elements += _bipolar(f"wr{j}", win, gain * column_net[j])
-        conns = tuple(
-            win if port == "win" else spk if port == "spike" else f"vfl_row{r}" if port == "vfl" else port
-            for port in inst.conns
-        )
-        elements.append(Instance(f"n{j}", inst.subckt, conns))
+            elements += _bipolar(f"wr{j}", win, _limited(gain * column_net[j], i_limit))
+        sub = chain_sub if free else inst.subckt
+        nets = {"win": win, "spike": spk, "vfl": f"vfl_row{r}", **({"wout": wout} if free else {})}
+        elements.append(Instance(f"n{j}", sub, tuple(nets.get(port, port) for port in sub.ports)))
         for path, v in template.initial_conditions:
             if path[0] == "cell":
                 ics.append(((f"n{j}", *path[1:]), v))
         probes.append(Probe(f"spike{j}", "v", (spk,), "V", f"comparator output of neuron {j}"))
+        if options.multiplexed and not (traced is None or j in traced) and state_probe is not None:
+            # the state of every cell of a row-by-row array (its half-select disturbance)
+            probes.append(
+                dataclasses.replace(
+                    state_probe, key=f"{state_probe.key}{j}", path=(f"n{j}", *state_probe.path[1:])
+                )
+            )
         if traced is None or j in traced:
             probes += [
                 dataclasses.replace(
@@ -654,8 +821,13 @@ def layer_testbench(
                 "instance": f"n{j}",
                 "spike_node": spk,
                 "input_node": win,
-                "write_driver": f"wc{c}" if options.multiplexed and not stepped else f"wr{j}",
-                **({"select_switch": f"sw{j}"} if options.multiplexed and not stepped else {}),
+                "write_driver": f"wc{c}" if options.multiplexed else f"wr{j}",
+                **({"select_switch": f"sw{j}"} if options.multiplexed and not (stepped or free) else {}),
+                **(
+                    {"write_line": f"column {c}, cell {columns[c].index(j)} of {len(columns[c])}"}
+                    if free
+                    else {}
+                ),
             }
         )
     if output_latch is not None:
@@ -696,4 +868,10 @@ def layer_testbench(
         write_slot_s=slot.period_s,
         schedule=options.schedule,
         n_write_drivers=min(n_cols, n_out) if options.multiplexed else n_out,
+        n_select_devices=n_out if options.schedule == "rows" else 0,
+        n_field_line_drivers=n_rows if field_row else 0,
+        cells_in_series=n_rows if free else 1,
+        state_key=None if state_probe is None else state_key,
+        array_shape=(n_rows, n_cols),
+        pulse=slot,
     )

@@ -144,6 +144,15 @@ class SteeredCell(CellParams, abc.ABC):
     def initial_conditions(self) -> tuple[tuple[tuple[str, ...], float], ...]:
         """Initial device states, as (path below the cell instance, value)."""
 
+    def chained_device_ports(self) -> tuple[str, ...]:
+        """:meth:`device_ports` with the track's far end T2 on the cell's ``wout`` port (a cell on
+        a series write line); cells without field gating have none (every cell on the line
+        would integrate the write)."""
+        raise ModelParameterError(
+            f"the {self.model} cell has no field line to select it: only field-gated cells "
+            "(--neuron field-gated-lif) can share a write line without access transistors"
+        )
+
     def cell_elements(self) -> tuple[Element, ...]:
         """Read-out network, field line ... (anything besides device, steering, comparator)."""
         return ()
@@ -234,16 +243,28 @@ def _pwl_from(stimulus: Stimulus) -> Pwl:
 
 
 @generator
-def steered_cell(cell: SteeredCell) -> Subckt:
-    """Behavioural cell: ports ``(win, vdd_c, spike, *cell.extra_cell_ports())``."""
+def steered_cell(cell: SteeredCell, chained: bool = False) -> Subckt:
+    """Behavioural cell: ports ``(win, vdd_c, spike, *cell.extra_cell_ports())``.
+
+    ``chained``: the cell of an access-transistor-free array, one of several on a series
+    write line.  Ports ``(win, wout, vdd_c, spike, ...)``: the write current enters at
+    ``win``, passes the track (T1 -> T2 = ``wout``) and leaves at ``wout`` for the next cell;
+    while the cell fires a bypass switch carries the line current past it (``win -> wout``)
+    instead of dumping it, so the cells further down the line keep their write, and the reset
+    current T2 -> T1 returns through a local switch to ground at T2 (it is not drawn from the
+    line).  Needs a cell whose device can float its T2 (:meth:`SteeredCell.chained_device_ports`).
+    """
     fire = cell.fire_fraction()
     g_on = 1.0 / cell.drivers.r_switch_on_ohm
     elements: list[Element] = []
+    out = "wout" if chained else "0"
     if cell.steer_input:
         v_win, v_t1 = node_voltage("win"), node_voltage("t1")
         elements += [
             BehavioralCurrent("pass", "win", "t1", g_on * (v_win - v_t1) * (1 - fire)),
-            BehavioralCurrent("dump", "win", "0", g_on * v_win * fire),
+            BehavioralCurrent(
+                "dump", "win", out, g_on * (v_win - node_voltage(out) if chained else v_win) * fire
+            ),
         ]
     else:
         elements.append(VoltageSource("in_sense", "win", "t1", 0.0))
@@ -251,19 +272,23 @@ def steered_cell(cell: SteeredCell) -> Subckt:
         elements += [
             BehavioralCurrent("rst", "t1", "rs", cell.i_reset_a * fire),
             VoltageSource("rst_sense", "rs", "vss_r", 0.0),
+            *((BehavioralCurrent("rst_ret", "0", "wout", cell.i_reset_a * fire),) if chained else ()),
         ]
     cmp = comparator(cell.comparator, cell.cmos, *cell.thresholds_v())
     elements += [
-        Instance("dev", cell.device_subckt(), cell.device_ports()),
+        Instance(
+            "dev", cell.device_subckt(), cell.chained_device_ports() if chained else cell.device_ports()
+        ),
         *cell.cell_elements(),
         Instance("cmp", cmp, (cell.comparator_node(), "spike", "spkb", "vdd_c")),
     ]
     return Subckt(
-        name=f"spinspice_{cell.model.replace('-', '_')}_cell_{stable_hash(cell)}",
-        ports=("win", "vdd_c", "spike", *cell.extra_cell_ports()),
+        name=f"spinspice_{cell.model.replace('-', '_')}_{'chain' if chained else 'cell'}_{stable_hash(cell)}",
+        ports=("win", *(("wout",) if chained else ()), "vdd_c", "spike", *cell.extra_cell_ports()),
         elements=tuple(elements),
         doc=(
             f"{cell.model} neuron cell (spinspice.circuits.steered): "
+            + ("series write line (no access transistor), bypass while firing, " if chained else "")
             + ("steered input, " if cell.steer_input else "")
             + ("reset sink, " if cell.reset_sink else "")
             + f"comparator {cell.thresholds_v()[0]:.6g} / {cell.thresholds_v()[1]:.6g} V"

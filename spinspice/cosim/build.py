@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from spinspice.circuits.network import CrossbarOptions, LayerCircuit, layer_testbench
+from spinspice.circuits.network import CrossbarOptions, LayerCircuit, layer_drive_limit, layer_testbench
 from spinspice.circuits.synapses import LayerMapping, SynapseDevice, map_layer
 from spinspice.errors import ModelParameterError
 from spinspice.snn.arch import SpikingNet
@@ -67,10 +67,13 @@ def expected_spikes(
     x = mapping.drive(inputs)
     xt = torch.as_tensor(x, dtype=torch.float64)
     n_rows, n_cols = options.array_shape(x.shape[1])
+    cell = neuron.cell.network_cell()
+    i_unit = float(cell.drive_current(neuron.slot.replace(amplitude=neuron.u_unit)).amplitude)
+    u_max = layer_drive_limit(cell, i_unit, x.shape[1], options, neuron.u_max)
     n_sub = n_rows if n_sub is None else n_sub
     if not options.multiplexed or n_sub == 1:
         # one write slot per step, whatever schedule the network was trained with
-        stepper = DeviceNeuron(neuron.cell, slot=neuron.slot, u_unit=neuron.u_unit)
+        stepper = DeviceNeuron(neuron.cell, slot=neuron.slot, u_unit=neuron.u_unit, u_max=u_max)
     else:
         stepper = RowScheduledNeuron(
             neuron.cell,
@@ -79,6 +82,7 @@ def expected_spikes(
             slots_per_step=n_sub,
             slot=neuron.slot,
             u_unit=neuron.u_unit,
+            u_max=u_max,
         )
     state, out = None, []
     with torch.no_grad():
@@ -207,6 +211,7 @@ def network_circuits(
             latched_inputs=single and k > 0,
             output_latch=skew if single and k < n_layers - 1 else None,
             t_stop_s=t_stop if single else None,
+            drive_limit=neuron.u_max,
         )
         inputs.append(inp)
         torch_spikes.append(torch.cat(rec["spikes"][k]).numpy() > 0.5)

@@ -91,6 +91,8 @@ def summarize_cosim(results: Sequence[dict[str, Any]], meta: dict[str, Any]) -> 
     ]
     for e in layer_energy:
         e["total_j"] = sum(e["per_component_j"].values())
+    arrays = _arrays(results)
+    disturbed = [a["half_select"] for a in arrays if a["half_select"]]
     report = {
         **report_header(COSIM_SCHEMA),
         **meta,
@@ -116,6 +118,12 @@ def summarize_cosim(results: Sequence[dict[str, Any]], meta: dict[str, Any]) -> 
         "mean_first_spike_latency_s": _stats(first_out)["mean"],
         "samples_without_output_spikes": sum(not r["output_spiked"] for r in results),
         "circuit_spikes_per_inference": spikes / n,
+        # circuit spikes without a torch partner within +-1 step (spurious: disagreements)
+        "unmatched_circuit_spikes": overall["circuit_spikes"] - overall["matched"],
+        "missed_spikes": overall["reference_spikes"] - overall["matched"],
+        "step_s": results[0]["layers"][0]["slot_s"],
+        "arrays": arrays,
+        "half_select": max(disturbed, key=lambda d: d["max_state_change"]) if disturbed else None,
         "agreement": {
             "tolerance_steps": 1,
             "overall": overall,
@@ -175,6 +183,30 @@ def summarize_cosim(results: Sequence[dict[str, Any]], meta: dict[str, Any]) -> 
         ],
     }
     return report
+
+
+def _arrays(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per layer: the neuron array (schedule, shape, devices), its half-select disturbance (the
+    largest over the images) and the drives its write drivers' current limit clipped."""
+    out = []
+    for k, first in enumerate(results[0]["layers"]):
+        half = [
+            {**r["layers"][k]["half_select"], "sample": r["index"], "layer": k}
+            for r in results
+            if r["layers"][k].get("half_select")
+        ]
+        sizing = [r["layers"][k].get("cell_sizing") or {} for r in results]
+        out.append(
+            {
+                "layer": k,
+                **(first.get("array") or {}),
+                "half_select": max(half, key=lambda d: d["max_state_change"]) if half else None,
+                "drive_limit_a": sizing[0].get("drive_limit_a"),
+                "drives_clipped": sum(z.get("drives_clipped", 0) for z in sizing),
+                "drives": sum(z.get("drives", 0) for z in sizing),
+            }
+        )
+    return out
 
 
 def _pct(x: float | None) -> str:

@@ -111,7 +111,8 @@ def trained_schedule(config: Any, settings: dict[str, Any]) -> dict[str, Any]:
     out = dict(settings)
     if out.get("schedule") is None:
         out["schedule"] = config.schedule
-    if out.get("array_cols") is None and out["schedule"] == config.schedule:
+    timing = {"all": "all", "rows": "rows", "rows-free": "rows"}  # rows-free: the rows timing
+    if out.get("array_cols") is None and timing.get(out["schedule"]) == timing.get(config.schedule):
         out["array_cols"] = config.array_cols
     return out
 
@@ -213,6 +214,8 @@ class GroupTask:
     energy_terms: tuple[tuple[str, str, Any], ...]
     traced: tuple[tuple[int, tuple[str, ...]], ...]  # neuron -> its voltage probe keys
     thresholds_v: tuple[float, float]
+    #: neuron -> (its device-state probe key, (start, end) of the other rows' write pulses)
+    half_select: tuple[tuple[int, str, tuple[tuple[float, float], ...]], ...]
     backend: str
     timeout_s: float | None
     netlist_path: Path | None
@@ -236,6 +239,12 @@ class GroupTask:
             )
             for j in traced
         }
+        steps = round(tb.analysis.t_stop_s / lc.slot_s)
+        half = tuple(
+            (j, f"{lc.state_key}{j}", tuple(map(tuple, lc.half_selected(j, steps).tolist())))
+            for j in neurons
+            if lc.state_key is not None and lc.schedule != "all"
+        )
         return cls(
             format_testbench(tb),
             tuple(probe_names(tb).items()),
@@ -244,6 +253,7 @@ class GroupTask:
             _energy_terms(lc),
             tuple(keys.items()),
             tuple(lc.cell.thresholds_v()),
+            half,
             backend,
             timeout_s,
             netlist_path,
@@ -277,11 +287,34 @@ def run_group(task: GroupTask) -> dict[str, Any]:
     }
     return {
         "spikes": {j: crossings(t, wf[f"spike{j}"], task.spike_level_v) for j in task.neurons},
+        "half_select": {
+            j: half_select_change(t, wf[key], wf[f"spike{j}"], windows, task.spike_level_v)
+            for j, key, windows in task.half_select
+        },
         "energy_j": energy,
         "traces": traces,
         "time_points": len(t),
         "attempts": list(getattr(wf, "attempts", ("as written",))),  # the convergence escalation
     }
+
+
+def half_select_change(
+    t: np.ndarray, state: np.ndarray, spike: np.ndarray, windows: Sequence[Sequence[float]], level_v: float
+) -> float:
+    """The largest change of a cell's device state over the write pulses of other rows
+    (``windows``: start, end), skipping pulses during which the cell itself fires or resets
+    (its comparator above a tenth of the spike level): the half-select disturbance of a
+    row-by-row array (with a 1T select switch only the cell's leak; on the access-transistor-
+    free array the leak plus what the write current does at the closed gate)."""
+    if not len(windows):
+        return 0.0
+    w = np.asarray(windows, float)
+    a, b = np.interp(w[:, 0], t, state), np.interp(w[:, 1], t, state)
+    lo, hi = np.searchsorted(t, w[:, 0]), np.searchsorted(t, w[:, 1], side="right")
+    busy = np.array([spike[i : max(j, i + 1)].max(initial=0.0) for i, j in zip(lo, hi, strict=True)])
+    busy = busy > 0.1 * level_v
+    quiet = ~busy & (w[:, 1] <= t[-1])
+    return float(np.abs(b - a)[quiet].max(initial=0.0))
 
 
 def simulate_sample(
@@ -319,8 +352,17 @@ def simulate_sample(
         torch_steps = torch.cat(rec["spikes"][k]).numpy() > 0.5
         model_steps = expected_spikes(neuron, inputs, mapping, st.options)
         traced = {j for (lk, j) in st.traced if lk == k}
-        groups = [list(range(n_out))] if st.mode == "parasitic" else _groups(n_out, st.group)
+        if st.mode == "parasitic":
+            groups = [list(range(n_out))]
+        elif st.options.access_free:  # a series write line is simulated whole: groups of columns
+            n_cols = st.options.array_shape(n_out)[1]
+            groups = [
+                [j for c in cols for j in range(c, n_out, n_cols)] for cols in _groups(n_cols, st.group)
+            ]
+        else:
+            groups = _groups(n_out, st.group)
         spike_times: list[np.ndarray] = [np.zeros(0) for _ in range(n_out)]
+        half_select: dict[int, float] = {}
         energy: dict[str, float] = {}
         t0 = time.perf_counter()
         points = 0
@@ -339,6 +381,7 @@ def simulate_sample(
                 stepped=st.mode == "stepped",
                 traced=traced,
                 row_probes=st.mode != "stepped",
+                drive_limit=neuron.u_max,
             )
             path = Path(workdir) / f"s{index}_l{k}_n{grp[0]}.cir" if workdir is not None else None
             tasks.append(GroupTask.of(lc, grp, sorted(traced & set(grp)), st.backend, st.timeout_s, path))
@@ -349,6 +392,7 @@ def simulate_sample(
                 retried.append({"neurons": list(grp), "attempts": out["attempts"]})
             for j, times in out["spikes"].items():
                 spike_times[j] = times
+            half_select.update(out["half_select"])
             for comp, e in out["energy_j"].items():
                 energy[comp] = energy.get(comp, 0.0) + e
             traces.update({f"l{k}n{j}": {"layer": k, **tr} for j, tr in out["traces"].items()})
@@ -384,6 +428,16 @@ def simulate_sample(
                 "vs_torch": layer_agreement(circuit_steps, torch_lists),
                 "vs_model": layer_agreement(circuit_steps, model_lists),
                 "cell_sizing": lc.sizing,
+                "array": {
+                    "schedule": lc.schedule,
+                    "rows": lc.array_shape[0],
+                    "cols": lc.array_shape[1],
+                    "write_drivers": lc.n_write_drivers,
+                    "select_devices": lc.n_select_devices,
+                    "field_line_drivers": lc.n_field_line_drivers,
+                    "cells_in_series": lc.cells_in_series,
+                },
+                "half_select": _half_select_record(half_select, neuron),
             }
         )
         # the next layer reads this layer's circuit spikes one step later
@@ -419,6 +473,23 @@ def simulate_sample(
         "circuit_spikes": int(sum(sum(len(s) for s in layer["circuit_steps"]) for layer in layers_out)),
         "layers": layers_out,
         "traces": traces,
+    }
+
+
+def _half_select_record(changes: dict[int, float], neuron: DeviceNeuron) -> dict[str, Any] | None:
+    """The layer's half-select disturbance: the largest device-state change of a cell during
+    other rows' write pulses, also as a fraction of its rest-to-threshold gap."""
+    if not changes:
+        return None
+    j = max(changes, key=lambda k: changes[k])
+    ts = neuron.dyn.threshold_state or neuron.dyn.progress
+    gap = abs(ts[1] - float(neuron.dyn.y0[ts[0]])) if ts is not None else None
+    return {
+        "max_state_change": changes[j],
+        "neuron": int(j),
+        "threshold_gap": gap,
+        "fraction_of_gap": changes[j] / gap if gap else None,
+        "cells": len(changes),
     }
 
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from spinspice.circuits.network import SCHEDULES
 from spinspice.cosim.build import torch_record
 from spinspice.cosim.report import summarize_cosim, write_cosim_outputs
 from spinspice.cosim.runner import cosim_settings, prepare, run_cosim, sample_ids, trained_schedule
@@ -34,7 +35,11 @@ _SCHEDULE_KEYS = (
     "mean_latency_s",
     "spike_agreement",
     "class_agreement",
+    "unmatched_circuit_spikes",
+    "half_select",
 )
+#: device counts of a schedule's arrays, summed over the layers
+_DEVICE_KEYS = ("write_drivers", "select_devices", "field_line_drivers")
 
 
 def resolve_traces(trace: str | Sequence[Sequence[int]], net: Any, image: Any, seed: int) -> tuple:
@@ -58,13 +63,6 @@ def resolve_traces(trace: str | Sequence[Sequence[int]], net: Any, image: Any, s
     if any(len(p) != 2 for p in pairs):
         raise bad
     return pairs
-
-
-def _write_drivers(net: Any, options: Any) -> int:
-    return sum(
-        options.array_shape(s.weight.shape[0])[1] if options.multiplexed else s.weight.shape[0]
-        for s in net.synapses
-    )
 
 
 def failed_jobs_error(failed: list[dict[str, Any]], n_total: int, what: str) -> SimulationError:
@@ -93,10 +91,16 @@ def cosim_summary(r: dict[str, Any], out: Path | None) -> str:
     ]
     for s in r.get("schedules", []):
         lines.append(
-            f"  schedule {s['schedule']}: {s['write_drivers']} write drivers, "
-            f"step {s['step_s'] * 1e9:.3g} ns, {s['energy_per_inference_j'] * 1e12:.4g} pJ per inference, "
-            f"latency {s['mean_latency_s'] * 1e9:.3f} ns, "
-            f"spike agreement {_pct(s['spike_agreement'])}"
+            f"  schedule {s['schedule']}: {s['write_drivers']} write drivers, {s['select_devices']} select "
+            f"devices, {s['field_line_drivers']} field-line drivers, step {s['step_s'] * 1e9:.3g} ns, "
+            f"{s['energy_per_inference_j'] * 1e12:.4g} pJ per inference, "
+            f"latency {s['mean_latency_s'] * 1e9:.3f} ns, spike agreement {_pct(s['spike_agreement'])}, "
+            f"{s['unmatched_circuit_spikes']} spurious spikes"
+            + (
+                f", half-select {_pct(s['half_select']['fraction_of_gap'])} of the threshold gap"
+                if s["half_select"] and s["half_select"]["fraction_of_gap"] is not None
+                else ""
+            )
         )
     if out is not None:
         lines.append(f"report: {out / 'report.md'}")
@@ -190,9 +194,11 @@ def run(
     }
     workers = workers or (os.cpu_count() or 1)
     passes = [st]
-    if compare_schedules:
-        other = "rows" if st.options.schedule == "all" else "all"
-        passes.append(dataclasses.replace(st, options=dataclasses.replace(st.options, schedule=other)))
+    if compare_schedules:  # the others; the access-transistor-free array only where fields select
+        gated = getattr(neuron.cell, "fieldline", None) is not None
+        others = [x for x in SCHEDULES if x != st.options.schedule and (gated or x != "rows-free")]
+        for x in others:
+            passes.append(dataclasses.replace(st, options=dataclasses.replace(st.options, schedule=x)))
     # what identifies the run: not where or how long its jobs may run
     same_run = {k: v for k, v in meta.items() if k not in ("workers", "scheduler", "settings")}
     same_run["passes"] = [{**p.to_json(), "timeout_s": None} for p in passes]
@@ -235,12 +241,12 @@ def run(
             report["schedules"] = [
                 {
                     "schedule": rep["settings"]["options"]["schedule"],
-                    "write_drivers": _write_drivers(ck.net, p.options),
-                    "step_s": rep_results[0]["layers"][0]["slot_s"],
+                    **{key: sum(a.get(key, 0) for a in rep["arrays"]) for key in _DEVICE_KEYS},
+                    "step_s": rep["step_s"],
                     **{key: rep[key] for key in _SCHEDULE_KEYS},
                     "energy_per_inference_by_component_j": rep["energy"]["per_inference_by_component_j"],
                 }
-                for (rep, rep_results), p in zip(reports, passes, strict=True)
+                for rep, _ in reports
             ]
         report["n_requested"] = len(ids)
         report["failed_samples"] = failed

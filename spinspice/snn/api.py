@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from spinspice.circuits.network import V_MAX_SUPPLY_V
 from spinspice.errors import ModelParameterError
 from spinspice.io import (
     Result,
@@ -175,6 +176,7 @@ def train_network(
     compile: bool = True,
     schedule: str = "all",
     array_cols: int | None = None,
+    drive_limit_v: float | None = V_MAX_SUPPLY_V,
     out: str | Path = Path("results/train/model.pt"),
     seed: int = 0,
     progress: Any = None,
@@ -189,7 +191,11 @@ def train_network(
     the ideal-LIF baseline; ``compile``: torch.compile the device step of large layers;
     ``schedule="rows"``: train with the timing of the row-by-row field-line circuit (each
     layer's neuron array, ``array_cols`` columns, written one row per write slot:
-    :class:`~spinspice.snn.neurons.RowScheduledNeuron`), so that circuit agrees with it.
+    :class:`~spinspice.snn.neurons.RowScheduledNeuron`), so that circuit agrees with it;
+    ``"rows-free"``: the same timing on the access-transistor-free array.  ``drive_limit_v``:
+    drive-aware training, each device neuron's drive clipped at what its cell's write path
+    carries with supplies up to that voltage (on ``rows-free`` through its column's cells in
+    series), the current limit of the circuit's write drivers (None: unlimited).
 
     Writes ``out`` (checkpoint), its config (``.json``), ``<stem>.metrics.json`` (the report),
     ``<stem>.curve.png`` and a confusion matrix PNG per network beside it.
@@ -230,6 +236,7 @@ def train_network(
                 n_classes=data.n_classes,
                 schedule=schedule,
                 array_cols=array_cols,
+                drive_limit_v=None if neuron_spec_["model"] == "lif" else drive_limit_v,
             )
 
         jobs = {"main": config(spec, schedule, array_cols)}
@@ -261,6 +268,7 @@ def train_network(
                 "encoding": encoding,
                 "schedule": schedule,
                 "array_cols": array_cols,
+                "drive_limit_v": drive_limit_v,
                 "seed": seed,
                 "test_accuracy": main["test_accuracy"],
                 "train_accuracy": main["train_accuracy"],

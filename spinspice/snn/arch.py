@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from spinspice.circuits.network import ROW_SCHEDULES, SCHEDULES
 from spinspice.errors import ModelParameterError
 from spinspice.snn.neurons import make_neuron
 
@@ -46,6 +47,10 @@ class NetConfig:
     #: slot) or "rows" (each layer's neuron array written row by row, ``array_cols`` columns)
     schedule: str = "all"
     array_cols: int | None = None
+    #: drive-aware training: each neuron's drive is clipped at what its cell's write path carries
+    #: with supplies of at most this voltage (the ``netlist`` sizing check); None (checkpoints
+    #: from before drive-aware training): no limit
+    drive_limit_v: float | None = None
 
     def __post_init__(self) -> None:
         if self.steps < 1:
@@ -54,10 +59,12 @@ class NetConfig:
             raise ModelParameterError(f"encoding {self.encoding!r}: choose one of {', '.join(ENCODINGS)}")
         if not self.input_gain > 0:
             raise ModelParameterError("input_gain must be > 0")
-        if self.schedule not in ("all", "rows"):
-            raise ModelParameterError(f"schedule {self.schedule!r}: choose all or rows")
-        if self.array_cols is not None and (self.array_cols < 1 or self.schedule != "rows"):
+        if self.schedule not in SCHEDULES:
+            raise ModelParameterError(f"schedule {self.schedule!r}: choose {', '.join(SCHEDULES)}")
+        if self.array_cols is not None and (self.array_cols < 1 or self.schedule not in ROW_SCHEDULES):
             raise ModelParameterError("array_cols (>= 1) belongs to the rows schedule: give --schedule rows")
+        if self.drive_limit_v is not None and not 0 < self.drive_limit_v <= 50:
+            raise ModelParameterError(f"drive_limit_v = {self.drive_limit_v!r}: give a supply in (0, 50] V")
         for where, text in _strings({"arch": self.arch, "layers": self.layers, "neuron": self.neuron}):
             if not text.isprintable():
                 raise ModelParameterError(
@@ -85,6 +92,7 @@ class NetConfig:
                 n_classes=int(d["n_classes"]),
                 schedule=str(d.get("schedule", "all")),  # absent before the rows schedule
                 array_cols=None if d.get("array_cols") is None else int(d["array_cols"]),
+                drive_limit_v=None if d.get("drive_limit_v") is None else float(d["drive_limit_v"]),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise ModelParameterError(f"network config is incomplete or malformed: {err}") from None
@@ -189,7 +197,7 @@ class SpikingNet(nn.Module):
     def layer_neuron(self, k: int, neuron: Mapping[str, Any]) -> nn.Module:
         """The neurons of layer ``k`` as ``neuron`` (a ``neuron_spec``), on the network's schedule."""
         layer = self.config.layers[k]
-        if self.config.schedule == "rows" and layer["kind"] != "linear":
+        if self.config.schedule in ROW_SCHEDULES and layer["kind"] != "linear":
             raise ModelParameterError(
                 f"layer {k} is convolutional: the rows schedule is for the neuron arrays of fully "
                 "connected layers"
@@ -199,6 +207,7 @@ class SpikingNet(nn.Module):
             n_neurons=int(layer["out"]) if layer["kind"] == "linear" else None,
             schedule=self.config.schedule,
             array_cols=self.config.array_cols,
+            drive_limit_v=self.config.drive_limit_v,
         )
 
     def encode(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:

@@ -31,6 +31,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from spinspice.circuits.network import V_MAX_SUPPLY_V
 from spinspice.errors import CheckpointError, ModelParameterError
 from spinspice.snn.arch import NetConfig, SpikingNet
 from spinspice.snn.neurons import neuron_spec
@@ -177,9 +178,11 @@ def from_snntorch(
 
 
 def swap_neurons(net: SpikingNet, neuron: dict[str, Any]) -> SpikingNet:
-    """The same synapses with every layer's neurons replaced by ``neuron`` (a ``neuron_spec``)."""
+    """The same synapses with every layer's neurons replaced by ``neuron`` (a ``neuron_spec``);
+    device neurons are drive-aware (:data:`~spinspice.circuits.network.V_MAX_SUPPLY_V`)."""
     layers = tuple({k: v for k, v in spec.items() if k != "neuron"} for spec in net.config.layers)
-    config = dataclasses.replace(net.config, layers=layers, neuron=dict(neuron))
+    limit = None if neuron["model"] == "lif" else V_MAX_SUPPLY_V
+    config = dataclasses.replace(net.config, layers=layers, neuron=dict(neuron), drive_limit_v=limit)
     new = SpikingNet(config)
     new.load_state_dict(net.state_dict(), strict=True)
     return new.eval()

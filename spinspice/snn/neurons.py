@@ -43,6 +43,7 @@ import torch
 from torch import nn
 
 from spinspice.circuits.cellbase import CellDynamics, CellParams
+from spinspice.circuits.network import ROW_SCHEDULES, SCHEDULES, CrossbarOptions, max_write_current
 from spinspice.circuits.registry import get_cell, network_preset
 from spinspice.errors import ModelParameterError, TrainingError
 from spinspice.models.lif import LIFParams, lif_step
@@ -101,9 +102,15 @@ class DeviceNeuron(nn.Module):
         max_change: float = 0.5,
         refine: int = 3,
         compile_min: int = 16384,
+        u_max: float | None = None,
     ) -> None:
         super().__init__()
         self.cell = cell
+        #: drive limit (input units): the write driver's current limit, what the cell's write path
+        #: carries at the highest supply (drive-aware training); None: unlimited
+        self.u_max = None if u_max is None or math.isinf(u_max) else float(u_max)
+        if self.u_max is not None and not self.u_max > 0:
+            raise ModelParameterError(f"u_max = {u_max!r}: the drive limit must be > 0")
         self.slot = slot or cell.default_drive()
         cell = cell.network_cell()
         if not (self.slot.t_on_s > 0 and self.slot.t_off_s >= 0):
@@ -193,6 +200,7 @@ class DeviceNeuron(nn.Module):
             },
             "u_unit": self.u_unit,
             "u_unit_meaning": "drive of one input unit (A/m^2 or A): rest to threshold in one pulse",
+            "u_max": self.u_max,
             "substeps": list(self.substeps),
             "max_change": self.max_change,
         }
@@ -210,6 +218,12 @@ class DeviceNeuron(nn.Module):
             f"model={self.model}, slot={self.slot.t_on_s:g}+{self.slot.t_off_s:g} s, "
             f"u_unit={self.u_unit:g}, substeps={self.substeps}"
         )
+
+    def drive(self, x: torch.Tensor) -> torch.Tensor:
+        """The device drive of input ``x`` (input units): ``u_unit x``, clipped at the drive limit."""
+        if self.u_max is not None:
+            x = x.clamp(-self.u_max, self.u_max)
+        return x * self.u_unit
 
     # -- state ------------------------------------------------------------------------------
     def init_state(self, shape: tuple[int, ...], like: torch.Tensor) -> State:
@@ -462,7 +476,7 @@ class DeviceNeuron(nn.Module):
             z_max = torch.full_like(ff, -math.inf)
             t0 = 0.0
             phases = (
-                (x.reshape(-1) * self.u_unit, self.slot.t_on_s, self.substeps[0]),
+                (self.drive(x).reshape(-1), self.slot.t_on_s, self.substeps[0]),
                 (0.0, self.slot.t_off_s, self.substeps[1]),
             )
             for u, dur, n in phases:
@@ -522,7 +536,7 @@ class DeviceNeuron(nn.Module):
         self.last_spike_offset_s = first
         if not (torch.is_grad_enabled() and (x.requires_grad or y0.requires_grad)):
             return spiked.to(x.dtype), (y, fire, wait)
-        f = self.dyn.local_rhs(y0.detach(), fire0, x * self.u_unit, nz, torch)
+        f = self.dyn.local_rhs(y0.detach(), fire0, self.drive(x), nz, torch)
         tangent = y0 + self.slot.t_on_s * (f - f.detach())  # value y0, gradient of the slot
         z_soft = self._z(tangent)
         z = z_max + (z_soft - z_soft.detach())
@@ -555,8 +569,9 @@ class RowScheduledNeuron(DeviceNeuron):
         slots_per_step: int | None = None,
         slot: PulseTrain | None = None,
         u_unit: float | None = None,
+        u_max: float | None = None,
     ) -> None:
-        super().__init__(cell, slot=slot, u_unit=u_unit)
+        super().__init__(cell, slot=slot, u_unit=u_unit, u_max=u_max)
         if n_neurons < 1 or (array_cols is not None and array_cols < 1):
             raise ModelParameterError("a row-scheduled layer needs n_neurons >= 1 and array_cols >= 1")
         self.n_cols = int(array_cols or max(1, math.ceil(math.sqrt(n_neurons))))
@@ -577,6 +592,7 @@ class RowScheduledNeuron(DeviceNeuron):
             slot=self.slot.replace(t_off_s=t_off),
             u_unit=self.u_unit,
             substeps=(n_on, max(1, math.ceil(t_off / h - 1e-9))),
+            u_max=self.u_max,
         )
         #: the idle wait of row r before its first write (r slots, no input)
         self.idles = nn.ModuleList(
@@ -668,16 +684,22 @@ def make_neuron(
     n_neurons: int | None = None,
     schedule: str = "all",
     array_cols: int | None = None,
+    drive_limit_v: float | None = None,
 ) -> nn.Module:
     """A neuron module from ``neuron_spec(...)`` (``lif`` = the snnTorch-equivalent baseline).
 
-    ``schedule="rows"``: a layer of ``n_neurons`` device neurons written row by row in an array
-    of ``array_cols`` columns (:class:`RowScheduledNeuron`)."""
+    ``schedule="rows"`` (or ``"rows-free"``): a layer of ``n_neurons`` device neurons written
+    row by row in an array of ``array_cols`` columns (:class:`RowScheduledNeuron`).
+    ``drive_limit_v``: drive-aware neurons, whose drive is clipped at what the cell's write path
+    carries with supplies of at most that voltage
+    (:func:`~spinspice.circuits.network.max_write_current`; on the access-transistor-free
+    array ``rows-free`` through the array's rows in series): the circuit's write drivers have
+    the same current limit, so a network that trained is a network that netlists."""
     model = spec["model"]
     params = dict(spec.get("params") or {})
-    if schedule not in ("all", "rows"):
-        raise ModelParameterError(f"schedule {schedule!r}: choose all or rows")
-    if schedule == "rows" and (model == "lif" or n_neurons is None):
+    if schedule not in SCHEDULES:
+        raise ModelParameterError(f"schedule {schedule!r}: choose {', '.join(SCHEDULES)}")
+    if schedule in ROW_SCHEDULES and (model == "lif" or n_neurons is None):
         raise ModelParameterError(
             "the rows schedule writes the neuron array of a fully connected layer row by row: it needs "
             "device neurons (not lif) in fully connected layers"
@@ -695,8 +717,17 @@ def make_neuron(
     changes = {k: float(params[k]) for k in ("t_on_s", "t_off_s") if k in params}
     if changes:
         slot = slot.replace(**changes, t_edge_s=min(slot.t_edge_s, changes.get("t_on_s", slot.t_on_s) / 10))
-    if schedule == "rows":
+    u_unit = params.get("u_unit")
+    u_max = None
+    if drive_limit_v is not None:
+        probe = DeviceNeuron(cell, slot=slot, u_unit=u_unit)
+        shape = CrossbarOptions(array_cols=array_cols, schedule=schedule).array_shape(int(n_neurons or 1))
+        series = shape[0] if schedule == "rows-free" else 1
+        net_cell = cell.network_cell()
+        i_unit = float(net_cell.drive_current(slot.replace(amplitude=probe.u_unit)).amplitude)
+        u_max = max_write_current(net_cell, series, float(drive_limit_v)) / abs(i_unit)
+    if schedule in ROW_SCHEDULES:
         return RowScheduledNeuron(
-            cell, n_neurons=int(n_neurons), array_cols=array_cols, slot=slot, u_unit=params.get("u_unit")
+            cell, n_neurons=int(n_neurons), array_cols=array_cols, slot=slot, u_unit=u_unit, u_max=u_max
         )
-    return DeviceNeuron(cell, slot=slot, u_unit=params.get("u_unit"))
+    return DeviceNeuron(cell, slot=slot, u_unit=u_unit, u_max=u_max)
