@@ -564,8 +564,10 @@ class FieldGatedCell(SteeredCell):
             return gain * y[0] if self.hall_mode else divider(xp)(y[0])
 
         def local_rhs(y: Any, fire: Any, u: Any, nz: Any, xp: Any) -> Any:
+            # nz: the field line's state, 1 biased, 0 off (a row-by-row array between its row's
+            # windows: H = 0 closes the gate, g(0, J) = 0, for the write and the reset current)
             j = fire * j_rst + (1.0 - fire) * u
-            return stack([f(xp, y[0], j, h)], xp)
+            return stack([f(xp, y[0], nz * j, h)], xp)
 
         v_hi, v_lo = self.thresholds_v()
         d = self.device

@@ -88,6 +88,11 @@ __all__ = [
 #: resistance changes the column-line voltage, not the delivered current
 SELECT_G_ON_S = 1e-2
 SELECT_G_OFF_S = 1e-9
+#: capacitance to ground of the access-transistor-free array's write line at each cell (wire
+#: segment and contacts; modelling choice, a few 100 nm of metal): besides being there, it
+#: keeps ngspice's solution of the series line exact when the cells above a cell all fire and
+#: bypass (without it, 50 ps steps left a spurious mA-scale line current, see docs/field-gating.md)
+C_LINE_F = 1e-15
 
 #: field-line schedules: all rows at once; row by row with a 1T select switch per cell; row by
 #: row on the access-transistor-free array (paper 001 Fig. 1e)
@@ -774,6 +779,7 @@ def layer_testbench(
             k = line.index(j)
             win = f"wcol{c}" if k == 0 else f"wch{c}_{k}"
             wout = f"wch{c}_{k + 1}" if k + 1 < len(line) else "0"
+            elements.append(Capacitor(f"cl_{win}", win, "0", C_LINE_F))
         elif stepped:
             # the torch MAC's write current, in the neuron's own write slot (row r when row by row)
             when = {"subslots": (r if options.multiplexed else 0,), "n_sub": n_sub}
@@ -855,7 +861,7 @@ def layer_testbench(
     )
     return LayerCircuit(
         tb,
-        inst.subckt,
+        chain_sub if free else inst.subckt,
         tuple(tiles),
         tuple(neurons),
         tuple(rows_info),

@@ -43,7 +43,7 @@ _CIRCUIT_OPTIONS: dict[str, tuple[Any, Any, str]] = {
     "--c-wire": (str, "0", "wire capacitance per crossbar segment"),
     "--tile": (int, 256, "largest crossbar tile side (devices)"),
     "--array-cols": (int | None, None, "neuron array columns"),
-    "--schedule": (str | None, None, "all: every row written each slot; rows: row by row (default: trained)"),
+    "--schedule": (str | None, None, "all, rows (1T cells) or rows-free (no access transistor)"),
 }
 _UNITS = {"--v-read": ("v_read_v", "V"), "--r-wire": ("r_wire_ohm", "ohm"), "--c-wire": ("c_wire_f", "F")}
 

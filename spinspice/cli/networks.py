@@ -51,7 +51,7 @@ def train(
             "--compile/--no-compile", help="torch.compile the device step of large layers (faster training)"
         ),
     ] = True,
-    schedule: Annotated[str, typer.Option(help="field-line schedule: all, or rows (row by row)")] = "all",
+    schedule: Annotated[str, typer.Option(help="field-line schedule: all, rows or rows-free")] = "all",
     array_cols: Annotated[int | None, typer.Option("--array-cols", help="neuron array columns")] = None,
     out: Annotated[Path, typer.Option("--out", help="checkpoint to write (outputs go beside it)")] = Path(
         "results/train/model.pt"

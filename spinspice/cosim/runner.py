@@ -231,11 +231,11 @@ class GroupTask:
         netlist_path: Path | None,
     ) -> GroupTask:
         tb = lc.testbench
-        # a neuron's own voltage probes: inside its instance n<j>, and its input node win<j>
+        # a neuron's own voltage probes: inside its instance n<j>, and its input node (v_win<j>)
         # (matching keys by their trailing index would give neuron 1 the probes of neuron 11)
         keys = {
             j: tuple(
-                p.key for p in tb.probes if p.kind == "v" and (p.path[0] == f"n{j}" or p.path == (f"win{j}",))
+                p.key for p in tb.probes if p.kind == "v" and (p.path[0] == f"n{j}" or p.key == f"v_win{j}")
             )
             for j in traced
         }

@@ -73,10 +73,10 @@ def _layer_manifest(
         "write_slot_s": lc.write_slot_s,
         "schedule": lc.schedule,
         "n_write_drivers": lc.n_write_drivers,
-        "array_shape": [
-            max(n["array_row"] for n in lc.neurons) + 1,
-            max(n["array_col"] for n in lc.neurons) + 1,
-        ],
+        "n_select_devices": lc.n_select_devices,
+        "n_field_line_drivers": lc.n_field_line_drivers,
+        "cells_in_series": lc.cells_in_series,
+        "array_shape": list(lc.array_shape),
         **extra,
     }
 

@@ -103,6 +103,7 @@ class DeviceNeuron(nn.Module):
         refine: int = 3,
         compile_min: int = 16384,
         u_max: float | None = None,
+        gate_closed: tuple[float, float] | None = None,
     ) -> None:
         super().__init__()
         self.cell = cell
@@ -111,6 +112,10 @@ class DeviceNeuron(nn.Module):
         self.u_max = None if u_max is None or math.isinf(u_max) else float(u_max)
         if self.u_max is not None and not self.u_max > 0:
             raise ModelParameterError(f"u_max = {u_max!r}: the drive limit must be > 0")
+        #: (start after the OFF part begins, duration) [s] of a gate-closed interval: the field
+        #: line is off (row-by-row field-gated arrays between the row's windows), so neither the
+        #: write nor the reset current moves the state (the dynamics' ``nz`` = 0), only the leak
+        self.gate_closed = gate_closed
         self.slot = slot or cell.default_drive()
         cell = cell.network_cell()
         if not (self.slot.t_on_s > 0 and self.slot.t_off_s >= 0):
@@ -218,6 +223,16 @@ class DeviceNeuron(nn.Module):
             f"model={self.model}, slot={self.slot.t_on_s:g}+{self.slot.t_off_s:g} s, "
             f"u_unit={self.u_unit:g}, substeps={self.substeps}"
         )
+
+    def _off_phases(self, nz: Any) -> list[tuple[float, float, int, Any]]:
+        """The OFF part: one phase, or three around the gate-closed interval (sub-steps shared
+        in proportion to their durations)."""
+        t_off, n_off = self.slot.t_off_s, self.substeps[1]
+        if self.gate_closed is None or n_off == 0:
+            return [(0.0, t_off, n_off, nz)]
+        a, d = self.gate_closed
+        parts = [(a, nz), (d, 0.0), (t_off - a - d, nz)]
+        return [(0.0, dur, max(1, math.ceil(n_off * dur / t_off - 1e-9)), z) for dur, z in parts if dur > 0]
 
     def drive(self, x: torch.Tensor) -> torch.Tensor:
         """The device drive of input ``x`` (input units): ``u_unit x``, clipped at the drive limit."""
@@ -475,11 +490,9 @@ class DeviceNeuron(nn.Module):
             first = torch.full_like(ff, math.nan)
             z_max = torch.full_like(ff, -math.inf)
             t0 = 0.0
-            phases = (
-                (self.drive(x).reshape(-1), self.slot.t_on_s, self.substeps[0]),
-                (0.0, self.slot.t_off_s, self.substeps[1]),
-            )
-            for u, dur, n in phases:
+            phases = [(self.drive(x).reshape(-1), self.slot.t_on_s, self.substeps[0], nzf)]
+            phases += self._off_phases(nzf)
+            for u, dur, n, nzf in phases:
                 if n == 0:
                     continue
                 need = self._substeps_needed(yf, ff, u, nzf, dur, n)
@@ -586,6 +599,11 @@ class RowScheduledNeuron(DeviceNeuron):
         # RK4 step over 11 ns of leak and reset missed ~3 % of the spikes of a 6-row array)
         h = self.slot.t_off_s / n_off if n_off else self.slot.t_on_s / n_on
         t_off = self.slots_per_step * p - self.slot.t_on_s
+        # a field-gated row's field line is biased for one write slot around its write pulse
+        # (from the middle of the OFF part before it to the middle of the one after it) and off
+        # for the other rows' slots: the gate is closed then, for the write and the reset alike
+        gated = getattr(self.cell, "fieldline", None) is not None and self.slots_per_step > 1
+        closed = (self.slot.t_off_s / 2, (self.slots_per_step - 1) * p) if gated else None
         #: one write every ``slots_per_step`` slots: ON t_on, then OFF for the other rows' slots
         self.long = DeviceNeuron(
             self.cell,
@@ -593,6 +611,7 @@ class RowScheduledNeuron(DeviceNeuron):
             u_unit=self.u_unit,
             substeps=(n_on, max(1, math.ceil(t_off / h - 1e-9))),
             u_max=self.u_max,
+            gate_closed=closed,
         )
         #: the idle wait of row r before its first write (r slots, no input)
         self.idles = nn.ModuleList(
