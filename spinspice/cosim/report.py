@@ -209,6 +209,16 @@ def _arrays(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _half(h: dict[str, Any] | None) -> str:
+    """A half-select record as text: the state change and its share of the threshold gap."""
+    if not h:
+        return "n/a (all rows written at once)"
+    share = h.get("fraction_of_gap")
+    return f"{h['max_state_change']:.3g}" + (
+        f" ({100 * share:.2f} % of the gap)" if share is not None else ""
+    )
+
+
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f} %"
 
@@ -252,6 +262,9 @@ def format_cosim_markdown(r: dict[str, Any]) -> str:
         f"| energy per spike | {_eng(r['energy_per_spike_j'], 'J')} |",
         f"| energy per neuron and inference | {_eng(r['energy_per_neuron_j'], 'J')} |",
         f"| circuit spikes per inference | {r['circuit_spikes_per_inference']:.1f} |",
+        "| spurious circuit spikes (no torch spike within +-1 step), all images | "
+        f"{r.get('unmatched_circuit_spikes', 'n/a')} |",
+        f"| half-select disturbance | {_half(r.get('half_select'))} |",
         f"| images without output spikes | {r['samples_without_output_spikes']} |",
         "",
         "Latency counts from the first input pulse; the decision is the first spike of the "
@@ -273,6 +286,35 @@ def format_cosim_markdown(r: dict[str, Any]) -> str:
             f"{a['neurons_count_differs']} | {a['first_spike_error_steps']:.2f} | "
             f"{_pct(m['spike_agreement'])} |"
         )
+    if r.get("arrays"):
+        lines += [
+            "",
+            "## Neuron arrays",
+            "",
+            "| layer | schedule | array | write drivers | select devices | field-line drivers | "
+            "cells per write line | write-driver current limit | drives clipped | half-select disturbance |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for a in r["arrays"]:
+            g = {k: a.get(k, "n/a") for k in ("schedule", "rows", "cols", "write_drivers", "select_devices")}
+            g |= {k: a.get(k, "n/a") for k in ("field_line_drivers", "cells_in_series")}
+            lines.append(
+                f"| {a['layer']} | {g['schedule']} | {g['rows']} x {g['cols']} | {g['write_drivers']} | "
+                f"{g['select_devices']} | {g['field_line_drivers']} | {g['cells_in_series']} | "
+                f"{_eng(a.get('drive_limit_a'), 'A')} | {a.get('drives_clipped', 0)} of "
+                f"{a.get('drives', 0)} | "
+                f"{_half(a.get('half_select'))} |"
+            )
+        lines += [
+            "",
+            "Half-select disturbance: the largest change of a cell's device state during the write "
+            "pulses of other array rows (pulses during which the cell fires or resets are skipped), "
+            "also as a share of its rest-to-threshold gap. With a select transistor per cell (`rows`) "
+            "no write current reaches the cell and the figure is its leak; on the access-transistor-"
+            "free array (`rows-free`) every write of its column passes its track while its field line "
+            "is off, so any excess over the `rows` figure is what the closed gate lets through. "
+            "A spurious spike it caused would count as a disagreement above.",
+        ]
     lines += [
         "",
         "## Energy per inference",
@@ -295,23 +337,30 @@ def format_cosim_markdown(r: dict[str, Any]) -> str:
             "",
             "## Field-line schedules",
             "",
-            "| schedule | write drivers | step | energy per inference | energy per spike | mean latency | "
-            "spike agreement | class agreement |",
-            "|---|---|---|---|---|---|---|---|",
+            "| schedule | write drivers | select devices | field-line drivers | latency per step | "
+            "energy per inference | energy per spike | field-line energy | mean latency | spike agreement | "
+            "class agreement | spurious spikes | half-select disturbance |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for s in r["schedules"]:
             lines.append(
-                f"| {s['schedule']} | {s['write_drivers']} | {_eng(s['step_s'], 's')} | "
+                f"| {s['schedule']} | {s['write_drivers']} | {s.get('select_devices', 'n/a')} | "
+                f"{s.get('field_line_drivers', 'n/a')} | {_eng(s['step_s'], 's')} | "
                 f"{_eng(s['energy_per_inference_j'], 'J')} | {_eng(s['energy_per_spike_j'], 'J')} | "
+                f"{_eng(s['energy_per_inference_by_component_j'].get('field_line'), 'J')} | "
                 f"{_eng(s['mean_latency_s'], 's')} | {_pct(s['spike_agreement'])} | "
-                f"{_pct(s['class_agreement'])} |"
+                f"{_pct(s['class_agreement'])} | {s.get('unmatched_circuit_spikes', 'n/a')} | "
+                f"{_half(s.get('half_select'))} |"
             )
         lines += [
             "",
             "Row by row, one write driver per array column serves its rows in turn: fewer drivers, "
             "a network step of R write slots (longer latency), neurons leaking R times longer between "
-            "writes (so spikes can differ from the network trained with the short step), and the "
-            "crossbar read once per row.",
+            "writes (so spikes differ from a network trained with the short step: train with "
+            "`--schedule rows` for the row-by-row arrays), and the crossbar read once per row. `rows` "
+            "selects a row's cells with a transistor each; `rows-free` has none: each column is one "
+            "series write line through its cells, and only the row whose field line is on integrates "
+            "(its driver must carry the column's tracks in series, so its supply is higher).",
         ]
     lines += [
         "",
