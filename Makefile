@@ -43,6 +43,7 @@ bench: install
 	cd bench && ../$(BIN)/python scaling.py 100,250,500,1000
 	cd bench && ../$(BIN)/python network.py - 20
 	cd bench && ../$(BIN)/python modes.py 10
+	cd bench && ../$(BIN)/python training.py 1000
 
 lint: install
 	$(BIN)/ruff check spinspice tests bench

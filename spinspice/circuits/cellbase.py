@@ -89,6 +89,11 @@ class CellDynamics:
     (the DW-MTJ wall position): network neurons use it for their surrogate
     gradient and input unit, never for events.  The scipy reference, the fixed-step stepper and the
     network neurons all integrate this one description.
+
+    ``held_rhs(fire, u, nz, xp)`` (optional) is ``local_rhs`` with the comparator output, drive
+    and noise factor held, as over one RK4 step of the network neurons: a function of ``y``
+    alone, equal to ``local_rhs(y, fire, u, nz, xp)``, that evaluates what does not depend on
+    the states once instead of in every stage (the field gate g(H, J) of the field-gated cell).
     """
 
     y0: np.ndarray
@@ -102,6 +107,7 @@ class CellDynamics:
     threshold_state: tuple[int, float, float] | None = None
     bounds: tuple[tuple[float | None, float | None], ...] | None = None
     progress: tuple[int, float, float] | None = None
+    held_rhs: Callable[[Any, Any, Any, Any], Callable[[Any], Any]] | None = None
 
     def rhs(self, t: float, y: Any, fire: Any, xp: Any) -> Any:
         """dy/dt at time ``t`` under the cell's drive and stimulus."""

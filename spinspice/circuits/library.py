@@ -41,7 +41,8 @@ from spinspice.models import dwmtj as mtjmod
 from spinspice.models.dwlif import SHARP_K_SAT, DWLIFParams
 from spinspice.models.expr import node_voltage
 from spinspice.models.fieldgate import (
-    FIELD_GATED_RHS,
+    FIELD_WINDOW,
+    GATED_RHS,
     FieldGateParams,
     FieldLineParams,
     HallReadoutParams,
@@ -554,7 +555,9 @@ class FieldGatedCell(SteeredCell):
             )
 
     def dynamics(self, drive: PulseTrain, *, stimulus: Stimulus | None = None) -> Any:
-        f = _bound(FIELD_GATED_RHS, {**self.device.values(), **self.gate.values()})
+        # FIELD_GATED_RHS split at its gate: g(H, J) (FIELD_WINDOW), then dm/dt for that g
+        window = _bound(FIELD_WINDOW, self.gate)
+        f = _bound(GATED_RHS, {**self.device.values(), **self.gate.values()})
         h = self.fieldline.h_bias_oe
         j_rst = -self.device.j_reset_a_per_m2
         gain = self.hall.preamp_gain * self.hall.v_hall_full_v
@@ -563,11 +566,15 @@ class FieldGatedCell(SteeredCell):
         def readout(y: Any, xp: Any) -> Any:
             return gain * y[0] if self.hall_mode else divider(xp)(y[0])
 
-        def local_rhs(y: Any, fire: Any, u: Any, nz: Any, xp: Any) -> Any:
+        def held_rhs(fire: Any, u: Any, nz: Any, xp: Any) -> Any:
             # nz: the field line's state, 1 biased, 0 off (a row-by-row array between its row's
             # windows: H = 0 closes the gate, g(0, J) = 0, for the write and the reset current)
-            j = fire * j_rst + (1.0 - fire) * u
-            return stack([f(xp, y[0], nz * j, h)], xp)
+            j = nz * (fire * j_rst + (1.0 - fire) * u)
+            g = window(xp, h, j)  # with the field and the current held: once, not in every stage
+            return lambda y: stack([f(xp, y[0], j, g)], xp)
+
+        def local_rhs(y: Any, fire: Any, u: Any, nz: Any, xp: Any) -> Any:
+            return held_rhs(fire, u, nz, xp)(y)
 
         v_hi, v_lo = self.thresholds_v()
         d = self.device
@@ -578,6 +585,7 @@ class FieldGatedCell(SteeredCell):
         return CellDynamics(
             y0=np.array([d.m_rest]),
             local_rhs=local_rhs,
+            held_rhs=held_rhs,
             comparator_input=readout,
             schmitt=schmitt_params(self.comparator, v_hi, v_lo),
             atol=np.array([1e-12]),
@@ -595,7 +603,7 @@ class FieldGatedCell(SteeredCell):
                 "h_bias_oe": h,
                 "i_bias_a": self.fieldline.i_bias_a,
                 "gate_at_bias": float(
-                    _bound(_window(), self.gate)(np, h, self.drive_current_density_nominal())
+                    _bound(FIELD_WINDOW, self.gate)(np, h, self.drive_current_density_nominal())
                 ),
                 "k_h_oe_per_a": self.fieldline.k_h_oe_per_a,
             },
@@ -611,12 +619,6 @@ class FieldGatedCell(SteeredCell):
 
     def drive_current_density_nominal(self) -> float:
         return self.default_drive().amplitude
-
-
-def _window() -> Any:
-    from spinspice.models.fieldgate import FIELD_WINDOW
-
-    return FIELD_WINDOW
 
 
 def _divider_fn(cell: FieldGatedCell, xp: Any = np) -> Any:

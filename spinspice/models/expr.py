@@ -128,9 +128,15 @@ class Equation:
     # -- numeric --------------------------------------------------------
     def numeric(self, backend: str = "numpy") -> Callable[..., Any]:
         """Compiled ``f(*inputs, *params)`` for ``backend`` in {numpy, torch}."""
+        # looked up by identity first: hashing the equation hashes its expression, a cost on every
+        # call of a device equation that is called in every RK4 stage
+        hit = _NUMERIC_BY_ID.get((id(self), backend))
+        if hit is not None and hit[0] is self:
+            return hit[1]
         key = (self, backend)
         if key not in _NUMERIC_CACHE:
             _NUMERIC_CACHE[key] = _compile(self, backend)
+        _NUMERIC_BY_ID[(id(self), backend)] = (self, _NUMERIC_CACHE[key])
         return _NUMERIC_CACHE[key]
 
     def __call__(self, *inputs: Any, params: Mapping[str, float] | Any, backend: str = "numpy") -> Any:
@@ -140,6 +146,8 @@ class Equation:
 
 
 _NUMERIC_CACHE: dict[tuple[Equation, str], Callable[..., Any]] = {}
+#: (id, backend) -> (equation, function); the equation is kept, so its id is never reused
+_NUMERIC_BY_ID: dict[tuple[int, str], tuple[Equation, Callable[..., Any]]] = {}
 
 
 def _check_portable(expr: sp.Expr, name: str) -> None:
@@ -298,6 +306,23 @@ class PythonPrinter(ExprPrinter):
     }
     pow_template = "({base})**({exp})"
 
+    def __init__(
+        self, symbol_map: Mapping[str, str] | None = None, products: Mapping[sp.Expr, sp.Symbol] | None = None
+    ) -> None:
+        super().__init__(symbol_map)
+        #: common sub-expressions that are products (``c = x*y``), reused in ``x*y/n`` (sympy's
+        #: cse misses a product inside such a multiple of it)
+        self.products = dict(products or {})
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        # ``x*y/n`` -> ``c/n``: the same operations in the same order (the division by n last),
+        # one product fewer; the expression itself, and so the order of its terms, is unchanged
+        coeff, rest = expr.as_coeff_Mul()
+        if coeff.is_Rational and abs(coeff.p) == 1 and coeff.q > 1 and rest in self.products:
+            text = f"{self._print(self.products[rest])}/{self._number(float(coeff.q))}"
+            return f"-{text}" if coeff.p < 0 else text
+        return super()._print_Mul(expr)
+
 
 class _TorchNamespace:
     """torch functions that also accept Python floats (constant sub-terms)."""
@@ -344,7 +369,11 @@ def _compile(eq: Equation, backend: str) -> Callable[..., Any]:
     reduced = reduced_all[0]
     mapping.update({str(sym): str(sym) for sym, _ in replacements})
     printer = PythonPrinter(mapping)
-    lines = [f"    {sym} = {printer.doprint(sub)}" for sym, sub in replacements]
+    lines = []
+    for sym, sub in replacements:  # each line reuses the products defined before it
+        lines.append(f"    {sym} = {printer.doprint(sub)}")
+        if sub.is_Mul:
+            printer.products[sub] = sym
     lines.append(f"    return {printer.doprint(reduced)}")
     source = f"def {_py_name(eq.name)}({', '.join(args)}):\n" + "\n".join(lines) + "\n"
     namespace: dict[str, Any] = {"xp": xp}

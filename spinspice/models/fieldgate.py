@@ -44,6 +44,7 @@ from spinspice.models.params import ParamSet, param
 __all__ = [
     "FIELD_GATED_RHS",
     "FIELD_WINDOW",
+    "GATED_RHS",
     "FieldGateParams",
     "FieldLineParams",
     "HallReadoutParams",
@@ -268,12 +269,26 @@ def _gated(expr: sp.Expr, m: sp.Expr, g: sp.Expr) -> sp.Expr:
     return expr.xreplace({_gamma: _gamma * g, _beta: _beta * sp.tanh((m - _mrest) / _wl)})
 
 
+_g = symbols(["g_field"])[0]
+
+#: dm/dt of the field-gated DW-LIF for a gate value g: :data:`FIELD_GATED_RHS` is this equation
+#: with g = :data:`FIELD_WINDOW`.  The network neurons evaluate it in that split: with the field
+#: and the current held over an RK4 step, the gate is the same in every stage and evaluated once.
+GATED_RHS = Equation(
+    name="gated_dmdt",
+    expr=_gated(DWLIF_RHS.expr, _m, _g),
+    inputs=(*DWLIF_RHS.inputs, _g),
+    params=(*DWLIF_RHS.params, _mrest, _wl),
+    unit="1/s",
+    doc="dm/dt of the field-gated DW-LIF for the gate value g_field (paper 001 Eq. 4) [1/s]",
+)
+
 #: dm/dt of the field-gated DW-LIF: Eq. 4 with gamma -> gamma g(H, J), leak towards rest
 FIELD_GATED_RHS = Equation(
     name="field_gated_dmdt",
-    expr=_gated(DWLIF_RHS.expr, _m, FIELD_WINDOW.expr),
+    expr=GATED_RHS.expr.xreplace({_g: FIELD_WINDOW.expr}),
     inputs=(*DWLIF_RHS.inputs, _h),
-    params=(*DWLIF_RHS.params, _mrest, _wl, *FIELD_WINDOW.params),
+    params=(*GATED_RHS.params, *FIELD_WINDOW.params),
     unit="1/s",
     doc="dm/dt of the field-gated DW-LIF (paper 001 Eq. 4, gamma gated by g(H, J), leak to rest) [1/s]",
 )

@@ -266,8 +266,11 @@ class DeviceNeuron(nn.Module):
             parts.append(y[k].clamp(min=lo, max=hi) if (lo is not None or hi is not None) else y[k])
         return torch.stack(parts)
 
-    def _rk4(self, y: torch.Tensor, fire: torch.Tensor, u: Any, nz: Any, h: Any) -> torch.Tensor:
-        """One classical RK4 step of ``h`` (scalar or per neuron) with ``fire`` held.
+    def _rk4(
+        self, y: torch.Tensor, fire: torch.Tensor, u: Any, nz: Any, h: Any, f: Any = None
+    ) -> torch.Tensor:
+        """One classical RK4 step of ``h`` (scalar or per neuron) with ``fire`` held; ``f``: the
+        right-hand side with ``fire``, ``u`` and ``nz`` held (:meth:`_held`), if already at hand.
 
         Layers of at least ``compile_min`` neurons (batch included) use a
         ``torch.compile``-d copy, also for their small event subsets (the dozens
@@ -297,17 +300,33 @@ class DeviceNeuron(nn.Module):
                     RuntimeWarning,
                     stacklevel=2,
                 )
-        return self._rk4_eager(y, fire, u, nz, h)
+        return self._rk4_eager(y, fire, u, nz, h, f)
 
-    def _rk4_eager(self, y: torch.Tensor, fire: torch.Tensor, u: Any, nz: Any, h: Any) -> torch.Tensor:
+    def _rk4_eager(
+        self, y: torch.Tensor, fire: torch.Tensor, u: Any, nz: Any, h: Any, f: Any = None
+    ) -> torch.Tensor:
         # the stages are clipped to the bounds too: past a bound the smooth saturation of the
         # device equation turns into a strong restoring rate that would throw the step off
-        f, c = self.dyn.local_rhs, self._clip
-        k1 = f(y, fire, u, nz, torch)
-        k2 = f(c(y + h / 2 * k1), fire, u, nz, torch)
-        k3 = f(c(y + h / 2 * k2), fire, u, nz, torch)
-        k4 = f(c(y + h * k3), fire, u, nz, torch)
+        f, c = f if f is not None else self._held(fire, u, nz), self._clip
+        k1 = f(y)
+        k2 = f(c(y + h / 2 * k1))
+        k3 = f(c(y + h / 2 * k2))
+        k4 = f(c(y + h * k3))
         return c(y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4))
+
+    def _held(self, fire: Any, u: Any, nz: Any) -> Any:
+        """``local_rhs`` with ``fire``, ``u`` and ``nz`` held, a function of the states alone: the
+        cell's ``held_rhs`` evaluates what depends on them alone (the field gate) once for all
+        the RK4 stages and steps that share them."""
+        if self.dyn.held_rhs is not None:
+            return self.dyn.held_rhs(fire, u, nz, torch)
+        rhs = self.dyn.local_rhs
+        return lambda y: rhs(y, fire, u, nz, torch)
+
+    def _shared(self, fire: Any, u: Any, nz: Any) -> Any:
+        """:meth:`_held` for several eager RK4 steps from the same ``fire``, ``u`` and ``nz``
+        (None where the compiled step evaluates its own)."""
+        return None if self._fast and not self._compile_failed else self._held(fire, u, nz)
 
     def _level(self, y: torch.Tensor) -> torch.Tensor:
         ts = self.dyn.threshold_state
@@ -354,11 +373,13 @@ class DeviceNeuron(nn.Module):
         active = torch.ones_like(fs, dtype=torch.bool)
         spiked_s = torch.zeros_like(fs, dtype=torch.bool)
         when_s = torch.full_like(fs, math.nan)
+        f_s = self._shared(fs, us, nzs)  # for every RK4 step until the comparator switches
         for _ in range(self.max_events):
             idle_s = fs < 0.5
             crossing = active & torch.isinf(ws) & ((idle_s & (c1s >= self.hi)) | (~idle_s & (c1s < self.lo)))
             if bool(crossing.any()):
-                t_cross = self._locate(ys, fs, us, nzs, c0s, c1s, rem, torch.where(idle_s, self.hi, self.lo))
+                thr = torch.where(idle_s, self.hi, self.lo)
+                t_cross = self._locate(ys, fs, us, nzs, c0s, c1s, rem, thr, f_s)
                 ws = torch.where(crossing, t_cross + self.delay, ws)
             ev = active & (ws <= rem)
             # a switch due after this sub-step stays scheduled
@@ -368,12 +389,13 @@ class DeviceNeuron(nn.Module):
             t_ev = torch.where(ev, ws, torch.zeros_like(rem))
             up, down = ev & idle_s, ev & ~idle_s
             when_s = torch.where(up, h - rem + t_ev, when_s)
-            ys = torch.where(ev, self._rk4(ys, fs, us, nzs, t_ev), y_end)
+            ys = torch.where(ev, self._rk4(ys, fs, us, nzs, t_ev, f_s), y_end)
             rem = torch.where(ev, rem - t_ev, torch.zeros_like(rem))
             ws = torch.where(ev, torch.full_like(ws, math.inf), ws)
             fs = torch.where(up, torch.ones_like(fs), torch.where(down, torch.zeros_like(fs), fs))
             spiked_s = spiked_s | up
-            y_end = self._rk4(ys, fs, us, nzs, rem)
+            f_s = self._shared(fs, us, nzs)
+            y_end = self._rk4(ys, fs, us, nzs, rem, f_s)
             c0s, c1s = self._level(ys), self._level(y_end)
             active = ev
         y_out, fire_out, wait_out = free.clone(), fire.clone(), wait.clone()
@@ -391,9 +413,11 @@ class DeviceNeuron(nn.Module):
         c1: torch.Tensor,
         span: torch.Tensor,
         thr: torch.Tensor,
+        f: Any = None,
     ) -> torch.Tensor:
         """Time in ``[0, span]`` at which the threshold state crosses ``thr``: regula falsi
-        (Illinois variant) on RK4 sub-steps from ``y``, ``refine`` iterations.
+        (Illinois variant) on RK4 sub-steps from ``y``, ``refine`` iterations (``f``: the
+        right-hand side held at ``fire``, ``u``, ``nz``, as for :meth:`_rk4`).
 
         A plain linear interpolation between the sub-step's ends is off where the
         trajectory bends, e.g. when the free step ran into a state bound and was clipped.
@@ -405,7 +429,7 @@ class DeviceNeuron(nn.Module):
             den = fb - fa
             t = torch.where(den.abs() > 0, a - fa * (b - a) / torch.where(den.abs() > 0, den, 1.0), b)
             t = torch.minimum(torch.maximum(t, a), b)
-            ft = self._level(self._rk4(y, fire, u, nz, t)) - thr
+            ft = self._level(self._rk4(y, fire, u, nz, t, f)) - thr
             left = torch.sign(ft) == torch.sign(fa)
             # Illinois: halve the stale end's value so that the bracket shrinks from both sides
             fb = torch.where(left, fb / 2, ft)
