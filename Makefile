@@ -33,8 +33,9 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/spinspice demo --out $(OUT)/demo
 
+# the suite on every core (2 in CI), a test file per worker: module fixtures are built once
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 # benchmarks (docs/performance.md): each prints ratios measured side by side in one run;
 # together about 20 min on 2 cores (modes.py 100, one full 784x100 crossbar run, takes > 18 min alone)

@@ -4,11 +4,22 @@ clear reason when ngspice is absent (CI installs it, so there they run)."""
 from __future__ import annotations
 
 import functools
+import os
 
 import numpy as np
 import pytest
 
 from spinspice.sim.backends import BatchBackend, SharedBackend
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # under pytest-xdist (make test: a worker per core) torch's intra-op threads share the
+    # cores with the other workers instead of each claiming all of them
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
+    if workers > 1:
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
 
 
 @functools.cache

@@ -88,8 +88,8 @@ def test_a_network_trained_row_by_row_is_cosimulated_row_by_row(tmp_path) -> Non
     from spinspice.snn import train_network
 
     trained = train_network(
-        dataset="digits", arch="fc:64-12-10", epochs=1, steps=8, max_train=256, baseline=False,
-        compile=False, schedule="rows", array_cols=4, out=tmp_path / "m.pt",
+        dataset="digits", arch="fc:64-12-10", epochs=1, steps=8, max_train=256, batch_size=128,
+        baseline=False, compile=False, schedule="rows", array_cols=4, out=tmp_path / "m.pt",
     )  # fmt: skip
     assert trained.report()["schedule"] == "rows"
     result = cosim.run(trained.checkpoint, samples=1, workers=1, trace="none", out=tmp_path / "c")

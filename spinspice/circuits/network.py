@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from spinspice.circuits.cellbase import CellParams
+from spinspice.circuits.cellbase import CellParams, Stimulus
 from spinspice.circuits.core import (
     BehavioralCurrent,
     BehavioralVoltage,
@@ -331,7 +331,9 @@ def _bipolar(name: str, node: str, current: sp.Expr) -> list[Element]:
     ]
 
 
-def spike_latch(n: int, slot_s: float, offset_s: float, level_v: float) -> list[Element]:
+def spike_latch(
+    n: int, slot_s: float, offset_s: float, level_v: float, groups: Sequence[Sequence[int]] | None = None
+) -> list[Element]:
     """Spike latches between layers (XSPICE digital): the rising edge of comparator output
     ``spk<j>`` sets capture flip-flop ``cap<j>``; at each network-slot boundary
     (``t S + offset_s``) hold flip-flop ``hold<j>`` takes it over and a 5 ps clock pulse clears
@@ -340,6 +342,11 @@ def spike_latch(n: int, slot_s: float, offset_s: float, level_v: float) -> list[
     Edge capture is what the network's slot semantics need: a DW-LIF spike (comparator high
     through the reset, ~2.4 ns) is longer than a write slot, and must count once, in the slot
     where it starts.  Spikes starting inside the 5 ps clear pulse would be lost.
+
+    ``groups``: spike max-pooling (paper 001's CSNN): output ``qout<i>`` is an XSPICE ``d_or``
+    of the held spikes of the neurons in ``groups[i]`` -- a pooled spike in every slot in which
+    one of them spiked, the network's rule (an OR of the raw comparator pulses would miss a
+    spike that starts while another neuron's long pulse is still high).
     """
     digest = stable_hash(level_v)
     adc = CodeModelCard(
@@ -376,9 +383,17 @@ def spike_latch(n: int, slot_s: float, offset_s: float, level_v: float) -> list[
         out.append(
             CodeModel(f"hold{j}", (f"d_q1_{j}", "d_sclk", "l_zero", "l_zero", f"d_q2_{j}", f"d_nq2_{j}"), dff)
         )
-    out.append(
-        CodeModel("dac", (tuple(f"d_q2_{j}" for j in range(n)), tuple(f"qout{j}" for j in range(n))), dac)
-    )
+    held = [f"d_q2_{j}" for j in range(n)]
+    if groups is not None:
+        gate = CodeModelCard("spk_or", "d_or", (("rise_delay", 1e-12), ("fall_delay", 1e-12)))
+        held = []
+        for i, group in enumerate(groups):
+            if len(group) == 1:
+                held.append(f"d_q2_{int(group[0])}")
+                continue
+            out.append(CodeModel(f"pool{i}", (tuple(f"d_q2_{int(j)}" for j in group), f"d_pool{i}"), gate))
+            held.append(f"d_pool{i}")
+    out.append(CodeModel("dac", (tuple(held), tuple(f"qout{i}" for i in range(len(held)))), dac))
     return out
 
 
@@ -398,7 +413,7 @@ def network_testbench(layers: Sequence[LayerCircuit], title: str) -> tuple[Testb
         local = {e.name for e in tb.elements}
         n_in = len(lc.rows) - 1
         ins = tuple(f"qin{i}" for i in range(n_in)) if "rd0" in local else ()
-        outs = tuple(f"qout{j}" for j in range(len(lc.neurons))) if "sclk" in local else ()
+        outs = tuple(f"qout{j}" for j in range(lc.n_outputs)) if "sclk" in local else ()
         if k > 0 and not ins:
             raise ModelParameterError(f"layer {k} reads no latched inputs: build it with latched_inputs")
         if k < len(layers) - 1 and not outs:
@@ -410,7 +425,7 @@ def network_testbench(layers: Sequence[LayerCircuit], title: str) -> tuple[Testb
         elements.append(Instance(name, sub, conns))
         probes += [dataclasses.replace(p, key=f"{name}.{p.key}", path=(name, *p.path)) for p in tb.probes]
         probes += [
-            Probe(f"{name}.latch{j}", "v", (f"q{k}_{j}",), "V", f"latched spike of layer {k} neuron {j}")
+            Probe(f"{name}.latch{j}", "v", (f"q{k}_{j}",), "V", f"latched spike of layer {k} output {j}")
             for j in range(len(outs))
         ]
         ics += [((name, *path), v) for path, v in tb.initial_conditions]
@@ -513,6 +528,13 @@ class LayerCircuit:
     state_key: str | None = None  # probe key prefix of each neuron's device state (m<j>)
     array_shape: tuple[int, int] = (1, 1)  # neuron array (rows, cols)
     pulse: PulseTrain | None = None  # the write slot's pulse (timing of the row windows)
+    #: the spike max-pool: the neurons OR-ed into each output qout<i> (None: one per neuron)
+    pool_groups: tuple[tuple[int, ...], ...] | None = None
+
+    @property
+    def n_outputs(self) -> int:
+        """What the layer passes on: its neurons' latched spikes, or the pooled ones."""
+        return len(self.neurons) if self.pool_groups is None else len(self.pool_groups)
 
     def half_selected(self, j: int, steps: int) -> np.ndarray:
         """(n, 2) start and end times [s] of the write pulses of the other array rows, during which
@@ -553,6 +575,8 @@ def layer_testbench(
     traced: Collection[int] | None = None,
     row_probes: bool = False,
     drive_limit: float | None = None,
+    pool_groups: np.ndarray | None = None,
+    noise: np.ndarray | None = None,
 ) -> LayerCircuit:
     """One layer: ``inputs`` (steps, n_in), spikes 0/1 (or analog levels for direct encoding)
     -> testbench of input drivers, crossbar tiles, write drivers and neuron array.
@@ -575,6 +599,15 @@ def layer_testbench(
 
     ``drive_limit`` (input units): the write drivers' current limit, ``drive_limit * I_unit``
     (a network trained drive-aware clips its drives there, :func:`max_write_current`).
+
+    ``noise`` (steps, n_out): stochastic neurons (paper 004's DW-MTJ) -- each neuron's velocity
+    factor per network step, the realisation torch drew, on a PWL source of its own (node
+    ``nz<j>``) instead of the cell testbench's shared constant 1.
+
+    ``pool_groups`` (outputs, S*S): the spike max-pool after the neurons (a convolution of
+    paper 001's CSNN): the layer's outputs ``qout<i>`` are OR gates of the latched spikes of
+    each window (:func:`spike_latch`; latched at the network-slot boundaries, or at
+    ``output_latch``), probed as ``pool<i>``.  Needs the whole layer.
 
     ``options.schedule == "rows-free"`` builds the access-transistor-free array of paper 001
     Fig. 1e: each array column is one series write line (driver -> cell of row 0 -> ... ->
@@ -798,6 +831,14 @@ def layer_testbench(
             elements += _bipolar(f"wr{j}", win, _limited(gain * column_net[j], i_limit))
         sub = chain_sub if free else inst.subckt
         nets = {"win": win, "spike": spk, "vfl": f"vfl_row{r}", **({"wout": wout} if free else {})}
+        if noise is not None:
+            if "nz" not in sub.ports:
+                raise ModelParameterError(
+                    f"the {cell.model} cell has no noise input: it takes no velocity factors"
+                )
+            nets["nz"] = f"nz{j}"
+            factors = Stimulus("nz", n_sub * slot.period_s, tuple(float(v) for v in noise[:, j]))
+            elements.append(VoltageSource(f"noise{j}", f"nz{j}", "0", 1.0, wave=Pwl(factors.pwl_points())))
         elements.append(Instance(f"n{j}", sub, tuple(nets.get(port, port) for port in sub.ports)))
         for path, v in template.initial_conditions:
             if path[0] == "cell":
@@ -836,10 +877,18 @@ def layer_testbench(
                 ),
             }
         )
+    groups = None if pool_groups is None else tuple(tuple(int(j) for j in g) for g in pool_groups)
+    if groups is not None and len(chosen) == n_out and output_latch is None:
+        output_latch = 0.0  # a pooled layer's outputs are latched even in a layer netlist
     if output_latch is not None:
         if len(chosen) != n_out:
             raise ModelParameterError("an output latch needs the whole layer (neurons=None)")
-        elements += spike_latch(n_out, n_sub * slot.period_s, output_latch, cell.spike_level_v())
+        elements += spike_latch(n_out, n_sub * slot.period_s, output_latch, cell.spike_level_v(), groups)
+        if groups is not None:
+            probes += [
+                Probe(f"pool{i}", "v", (f"qout{i}",), "V", f"latched max-pool output {i}: OR of neurons {g}")
+                for i, g in enumerate(groups)
+            ]
     if row_probes and not stepped:
         sources = [*(f"in{i}" for i in range(n_in)), "bias"]
         probes += [Probe(f"i_{n}", "i", (n,), "A", f"row driver {n} current") for n in sources]
@@ -880,4 +929,5 @@ def layer_testbench(
         state_key=None if state_probe is None else state_key,
         array_shape=(n_rows, n_cols),
         pulse=slot,
+        pool_groups=groups if output_latch is not None else None,
     )

@@ -133,16 +133,25 @@ def map_layer(
     clip_percentile: float = 100.0,
     variability: float = 0.0,
     seed: int = 0,
+    mask: np.ndarray | None = None,
 ) -> LayerMapping:
-    """Differential-pair conductances for ``weight`` (out, in) and ``bias`` (out,)."""
+    """Differential-pair conductances for ``weight`` (out, in) and ``bias`` (out,).
+
+    ``mask`` (out, in) bool: the synapses that exist (a convolution unrolled onto crossbar
+    tiles: each output position's receptive field); the others are structural zeros, left
+    out of the clipping percentile and the mapping errors (both g_min, never instantiated)."""
     w = np.concatenate([np.asarray(weight, float), np.asarray(bias, float)[:, None]], axis=1)
+    real = np.ones(w.shape, bool)
+    if mask is not None:
+        real[:, :-1] = np.asarray(mask, bool)
+        w = np.where(real, w, 0.0)
     if not np.all(np.isfinite(w)):
         raise ModelParameterError("the layer has NaN or infinite weights: re-train or re-import the network")
     if not 0 < clip_percentile <= 100:
         raise ModelParameterError("clip_percentile must lie in (0, 100]")
     if variability < 0:
         raise ModelParameterError("variability (log-normal sigma) must be >= 0")
-    w_clip = float(np.percentile(np.abs(w), clip_percentile)) if w.size else 0.0
+    w_clip = float(np.percentile(np.abs(w[real]), clip_percentile)) if real.any() else 0.0
     span = device.g_max_s - device.g_min_s
     if w_clip <= 0 or not np.isfinite(span / w_clip):
         w_clip = 1.0  # an all-zero (or all but zero: subnormal) layer: any scale works
@@ -159,13 +168,16 @@ def map_layer(
         rng = np.random.default_rng(seed)
         g_pos = g_pos * rng.lognormal(0.0, variability, g_pos.shape)
         g_neg = g_neg * rng.lognormal(0.0, variability, g_neg.shape)
+    if mask is not None:  # absent synapses: no device, no current (g_min - g_min)
+        g_pos, g_neg = np.where(real, g_pos, device.g_min_s), np.where(real, g_neg, device.g_min_s)
     with np.errstate(over="ignore"):
         err = (g_pos - g_neg) / span - w / w_clip  # relative to w_clip
+    err = err[real]
     errors = {
-        "rms_error_rel": float(np.sqrt(np.mean(err**2))) if w.size else 0.0,
-        "max_error_rel": float(np.max(np.abs(err))) if w.size else 0.0,
+        "rms_error_rel": float(np.sqrt(np.mean(err**2))) if err.size else 0.0,
+        "max_error_rel": float(np.max(np.abs(err))) if err.size else 0.0,
         "n_clipped": int(np.sum(np.abs(w) > w_clip)),
-        "n_weights": int(w.size),
-        "n_zero_weights": int(np.sum(w == 0)),
+        "n_weights": int(real.sum()),
+        "n_zero_weights": int(np.sum(w[real] == 0)),
     }
     return LayerMapping(g_pos, g_neg, s, w_clip, device, errors)

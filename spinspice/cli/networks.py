@@ -26,7 +26,7 @@ def train(
         str, typer.Option(help="mnist5k (bundled), digits, mnist:FOLDER or fashion-mnist:FOLDER")
     ] = "mnist5k",
     arch: Annotated[
-        str, typer.Option(help="paper001-fc, paper002-fc, paper001-csnn or fc:N0-N1-...-NL")
+        str, typer.Option(help="paper001-fc, paper002-fc, paper001-csnn, fc:N0-N1-...-NL or csnn:4c3-p2-10")
     ] = "paper001-fc",
     neuron: Annotated[str, typer.Option(help="neuron model (see `spinspice models`) or lif")] = "dw-lif",
     preset: Annotated[str | None, typer.Option(help="preset of the neuron model")] = None,
@@ -36,7 +36,9 @@ def train(
     encoding: Annotated[
         str, typer.Option(help="rate (Bernoulli spikes) or direct (intensity as drive)")
     ] = "rate",
-    batch_size: Annotated[int, typer.Option("--batch-size", help="images per optimiser step")] = 128,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", help="images per step [128; 16 under 3000]")
+    ] = None,
     lr: Annotated[float, typer.Option(help="Adam learning rate")] = 1e-3,
     device: Annotated[str, typer.Option(help="auto (cuda when available, else cpu), cpu or cuda")] = "auto",
     max_train: Annotated[
@@ -106,7 +108,7 @@ def import_snntorch(
     preset: Annotated[str | None, typer.Option(help="preset of --neuron")] = None,
     param: ParamOpt = None,
     epochs: Annotated[int, typer.Option(help="fine-tuning epochs after a swap (0: none)")] = 1,
-    batch_size: Annotated[int, typer.Option("--batch-size")] = 128,
+    batch_size: Annotated[int | None, typer.Option("--batch-size")] = None,
     lr: Annotated[float, typer.Option(help="Adam learning rate for fine-tuning")] = 1e-3,
     weights: Annotated[
         Path | None,

@@ -26,11 +26,16 @@ from spinspice.snn.neurons import DeviceNeuron, RowScheduledNeuron
 
 __all__ = [
     "LAYER_SKEW_S",
+    "LayerGeometry",
     "NetworkCircuits",
     "check_circuit_network",
     "expected_spikes",
+    "layer_noise",
     "map_network",
     "network_circuits",
+    "network_geometry",
+    "neuron_spikes",
+    "pooled_spikes",
     "torch_record",
 ]
 
@@ -48,6 +53,7 @@ class NetworkCircuits:
     expected_spikes: tuple[np.ndarray, ...]  # per layer, torch neuron on the mapped conductances
     prediction: int
     label: int | None
+    geometry: tuple[LayerGeometry, ...] = ()
 
 
 def expected_spikes(
@@ -56,9 +62,11 @@ def expected_spikes(
     mapping: LayerMapping,
     options: CrossbarOptions,
     n_sub: int | None = None,
+    noise: np.ndarray | None = None,
 ) -> np.ndarray:
     """(steps, neurons) bool: the spike steps the circuit of a layer should give for
-    ``inputs`` -- the torch neuron on the realised conductances.
+    ``inputs`` -- the torch neuron on the realised conductances (stochastic neurons: with the
+    velocity factors ``noise`` (steps, neurons) that the circuit's noise sources carry).
 
     Row by row, array row ``r`` is written in write slot ``r`` of the ``n_sub`` (default: the
     array's rows) of each network slot: :class:`~spinspice.snn.neurons.RowScheduledNeuron`,
@@ -87,7 +95,8 @@ def expected_spikes(
     state, out = None, []
     with torch.no_grad():
         for t in range(len(xt)):
-            s, state = stepper(xt[t : t + 1], state)
+            nz = None if noise is None else torch.as_tensor(noise[t : t + 1], dtype=torch.float64)
+            s, state = stepper(xt[t : t + 1], state, nz)
             out.append(s[0].numpy())
     return np.asarray(out) > 0.5
 
@@ -101,6 +110,130 @@ def torch_record(net: SpikingNet, image: np.ndarray, seed: int) -> tuple[torch.T
         return net(x, generator=torch.Generator().manual_seed(seed), record=True)
 
 
+@dataclasses.dataclass(frozen=True)
+class LayerGeometry:
+    """What a layer's circuit is made of: the crossbar's inputs and neurons (a convolution
+    unrolled: one neuron per output channel and position) and the spike max-pool after them.
+
+    ``weight`` (out, in), ``bias`` (out,) and ``mask`` (out, in; the synapses that exist) are
+    the layer as a crossbar: a fully connected layer's own; a convolution's kernel replicated
+    on a tile per output position (rows: the receptive field, ``C_in K K`` inputs and the bias
+    row; one differential column pair per output channel).  ``pool``: the S x S max-pool of
+    the spikes (a logic OR of each window's neurons, the rule the network uses), 0 for none.
+    """
+
+    index: int
+    kind: str  # "linear" or "conv"
+    in_shape: tuple[int, ...]  # what the synapses read: (features,) or (C, H, W)
+    out_shape: tuple[int, ...]  # the neurons: (n,) or (C_out, H_out, W_out)
+    pooled_shape: tuple[int, ...]  # what the next layer reads
+    pool: int
+    weight: np.ndarray
+    bias: np.ndarray
+    mask: np.ndarray
+    kernel_shape: tuple[int, ...]  # the trained weight's shape
+
+    @property
+    def n_out(self) -> int:
+        return int(np.prod(self.out_shape))
+
+    @property
+    def n_pooled(self) -> int:
+        return int(np.prod(self.pooled_shape))
+
+    def pool_groups(self) -> np.ndarray | None:
+        """(pooled outputs, S*S) neuron indices of each max-pool window (None: no pool)."""
+        if not self.pool:
+            return None
+        c, h, w = self.out_shape
+        s = self.pool
+        idx = np.arange(c * h * w).reshape(c, h, w)[:, : (h // s) * s, : (w // s) * s]
+        win = idx.reshape(c, h // s, s, w // s, s).transpose(0, 1, 3, 2, 4)
+        return win.reshape(-1, s * s)
+
+    def pooled(self, spikes: np.ndarray) -> np.ndarray:
+        """(steps, n_out) spikes -> (steps, n_pooled): the OR of every pool window."""
+        groups = self.pool_groups()
+        return np.asarray(spikes, bool) if groups is None else np.asarray(spikes, bool)[:, groups].any(-1)
+
+    def describe(self) -> dict[str, Any]:
+        """The manifest's record: shapes, and for a convolution its tiles and replication."""
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "weight_shape": list(self.kernel_shape),
+            "in_shape": list(self.in_shape),
+            "out_shape": list(self.out_shape),
+            "n_synapse_sites": int(self.mask.sum()),
+        }
+        if self.kind == "conv":
+            c_out, c_in, kh, kw = self.kernel_shape
+            positions = self.n_out // c_out
+            out["conv"] = {
+                "tiles": positions,
+                "tile_rows": c_in * kh * kw + 1,  # the receptive field and the bias row
+                "tile_column_pairs": c_out,
+                "unique_weights": c_out * c_in * kh * kw,
+                "replicated_pairs": int(self.mask.sum()) + self.n_out,  # + a bias pair per neuron
+                "replication": positions,
+                "shared_row_drivers": "each input row drives every tile whose receptive field holds it",
+            }
+        if self.pool:
+            out["pool"] = {
+                "size": self.pool,
+                "pooled_shape": list(self.pooled_shape),
+                "or_gates": self.n_pooled,
+                "inputs_per_gate": self.pool * self.pool,
+            }
+        return out
+
+
+def network_geometry(net: SpikingNet) -> tuple[LayerGeometry, ...]:
+    """Every layer as a crossbar (:class:`LayerGeometry`), convolutions unrolled by applying
+    them to the unit vectors of their input (any stride, padding, dilation or groups)."""
+    x = torch.zeros(1, net.config.n_features, dtype=torch.float64)
+    out = []
+    for k, syn in enumerate(net.synapses):
+        xin = net._shape_input(k, x)
+        in_shape = tuple(int(v) for v in xin.shape[1:])
+        pool = int(net.pools[k])
+        if pool and net.pool_drive[k]:
+            raise ModelParameterError(
+                f"layer {k} max-pools its synaptic drive before the neurons (the snnTorch tutorial "
+                "order): a crossbar cannot take the maximum of currents; pool the spikes after the "
+                "neurons (spinspice's csnn order) to get a circuit"
+            )
+        wt = syn.weight.detach().double()
+        b = torch.zeros(wt.shape[0], dtype=torch.float64) if syn.bias is None else syn.bias.detach().double()
+        if isinstance(syn, torch.nn.Linear):
+            w = wt.numpy()
+            mask = w != 0
+            bias = b.numpy()
+            out_shape: tuple[int, ...] = (int(w.shape[0]),)
+            kind = "linear"
+        else:
+            n_in = int(np.prod(in_shape))
+            eye = torch.eye(n_in, dtype=torch.float64).reshape(n_in, *in_shape)
+            conv = dict(stride=syn.stride, padding=syn.padding, dilation=syn.dilation, groups=syn.groups)
+            with torch.no_grad():
+                y = torch.nn.functional.conv2d(eye, wt, None, **conv)
+                reach = torch.nn.functional.conv2d(eye, torch.ones_like(wt), None, **conv)
+            out_shape = tuple(int(v) for v in y.shape[1:])
+            w = y.reshape(n_in, -1).T.contiguous().numpy()
+            mask = reach.reshape(n_in, -1).T.numpy() != 0
+            bias = b.repeat_interleave(out_shape[1] * out_shape[2]).numpy()
+            kind = "conv"
+        pooled_shape = out_shape
+        if pool:
+            if len(out_shape) != 3:
+                raise ModelParameterError(f"layer {k}: a max-pool needs a convolution before it")
+            pooled_shape = (out_shape[0], out_shape[1] // pool, out_shape[2] // pool)
+        out.append(
+            LayerGeometry(k, kind, in_shape, out_shape, pooled_shape, pool, w, bias, mask, tuple(wt.shape))
+        )
+        x = torch.zeros(1, *pooled_shape, dtype=torch.float64)
+    return tuple(out)
+
+
 def map_network(
     net: SpikingNet,
     device: SynapseDevice,
@@ -108,38 +241,66 @@ def map_network(
     clip_percentile: float = 100.0,
     variability: float = 0.0,
     seed: int = 0,
+    geometry: tuple[LayerGeometry, ...] | None = None,
 ) -> tuple[LayerMapping, ...]:
     """Every layer's weights and biases as conductances of ``device`` (layer ``k`` varied with
-    seed ``seed + k``): the one mapping that netlists and co-simulations share."""
+    seed ``seed + k``): the one mapping that netlists and co-simulations share.  A convolution
+    is mapped unrolled (:class:`LayerGeometry`), its kernel conductances replicated per tile."""
+    geometry = network_geometry(net) if geometry is None else geometry
     return tuple(
         map_layer(
-            syn.weight.detach().double().numpy(),
-            syn.bias.detach().double().numpy(),
+            g.weight,
+            g.bias,
             device,
             clip_percentile=clip_percentile,
             variability=variability,
             seed=seed + k,
+            mask=g.mask if g.kind == "conv" else None,
         )
-        for k, syn in enumerate(net.synapses)
+        for k, g in enumerate(geometry)
     )
+
+
+def layer_noise(rec: dict[str, Any], k: int, neuron: Any) -> np.ndarray | None:
+    """(steps, neurons) velocity factors that layer ``k``'s stochastic neurons drew in a torch
+    record (None for deterministic neurons): what the circuit's per-neuron noise sources carry."""
+    if not getattr(neuron, "stochastic", False):
+        return None
+    steps = len(rec["noise"][k])
+    return torch.stack([torch.as_tensor(v) for v in rec["noise"][k]]).reshape(steps, -1).double().numpy()
+
+
+def pooled_spikes(rec: dict[str, Any], k: int) -> np.ndarray:
+    """(steps, outputs) bool: what layer ``k`` passes on in a torch record (after its pool)."""
+    return torch.cat(rec["spikes"][k]).reshape(len(rec["spikes"][k]), -1).numpy() > 0.5
+
+
+def neuron_spikes(rec: dict[str, Any], k: int) -> np.ndarray:
+    """(steps, neurons) bool: layer ``k``'s neuron spikes in a torch record (before any pool)."""
+    return torch.cat(rec["neuron_spikes"][k]).reshape(len(rec["neuron_spikes"][k]), -1).numpy() > 0.5
 
 
 def check_circuit_network(net: SpikingNet) -> None:
     """Refuse, with the way out, networks whose layers have no circuit here."""
     for k, syn in enumerate(net.synapses):
-        if not isinstance(syn, torch.nn.Linear):
-            raise ModelParameterError(
-                f"layer {k} is convolutional: circuits are generated for fully connected layers only"
-            )
+        if net.pools[k] and net.pool_drive[k]:
+            network_geometry(net)  # raises, with the way out
+        if not isinstance(syn, (torch.nn.Linear, torch.nn.Conv2d)):
+            raise ModelParameterError(f"layer {k} ({type(syn).__name__}) has no crossbar circuit")
         if not isinstance(net.neurons[k], DeviceNeuron):
             raise ModelParameterError(
                 f"layer {k} has ideal-LIF neurons, which have no device circuit: train with a device "
                 "neuron (--neuron dw-lif) or swap them (import-snntorch --neuron)"
             )
         if net.neurons[k].stochastic:
+            # the noise realisation reaches the circuit (layer_testbench(noise=)), but the network's
+            # DW-MTJ neuron and its cell disagree once a domain auto-resets inside a write pulse
+            # (it steps over short passes under MTJ_B and folds paper 004's 10 ns edges into a
+            # rectangle): a circuit would be compared with the wrong reference
             raise ModelParameterError(
                 f"layer {k}: stochastic neurons ({net.neurons[k].model}) are not supported in network "
-                "circuits yet"
+                "circuits yet: the network model of the DW-MTJ auto-reset inside a write pulse does not "
+                "match its cell; use a deterministic neuron (dw-lif, field-gated-lif, saf-lif)"
             )
 
 
@@ -166,14 +327,13 @@ def network_circuits(
     """
     check_circuit_network(net)
     options = options or CrossbarOptions()
+    geometry = network_geometry(net)
     counts, rec = torch_record(net, image, seed)
     steps = net.config.steps
     n_layers = len(net.synapses)
     n_sub = None
     if single:
-        n_sub = (
-            max(options.array_shape(s.weight.shape[0])[0] for s in net.synapses) if options.multiplexed else 1
-        )
+        n_sub = max(options.array_shape(g.n_out)[0] for g in geometry) if options.multiplexed else 1
         t_off = min(n.slot.t_off_s for n in net.neurons)  # type: ignore[attr-defined]
         if (n_layers - 1) * LAYER_SKEW_S > t_off / 2:
             raise ModelParameterError(
@@ -184,15 +344,17 @@ def network_circuits(
         if any(n.slot.period_s != period for n in net.neurons):  # type: ignore[attr-defined]
             raise ModelParameterError("--single needs one write slot for every layer")
         t_stop = steps * n_sub * period + (n_layers - 1) * LAYER_SKEW_S
-    mappings = map_network(net, device, clip_percentile=clip_percentile, variability=variability, seed=seed)
+    mappings = map_network(
+        net, device, clip_percentile=clip_percentile, variability=variability, seed=seed, geometry=geometry
+    )
     inputs, torch_spikes, expected, layers = [], [], [], []
-    for k, (syn, mapping) in enumerate(zip(net.synapses, mappings, strict=True)):
+    for k, (geo, mapping) in enumerate(zip(geometry, mappings, strict=True)):
         if k == 0:
-            inp = torch.cat(rec["encoded"]).numpy().astype(float)
+            inp = torch.cat(rec["encoded"]).reshape(steps, -1).numpy().astype(float)
         else:
-            prev = expected[-1] if single else torch.cat(rec["spikes"][k - 1]).numpy()
+            # the previous layer's (pooled) spikes: torch's, or with --single what its circuit gives
+            prev = geometry[k - 1].pooled(expected[-1]) if single else pooled_spikes(rec, k - 1)
             inp = np.concatenate([np.zeros((1, prev.shape[1])), prev[:-1]], axis=0).astype(float)
-        w = syn.weight.detach().double().numpy()
         neuron: DeviceNeuron = net.neurons[k]  # type: ignore[assignment]
         skew = k * LAYER_SKEW_S if single else 0.0
         circuit = layer_testbench(
@@ -202,11 +364,13 @@ def network_circuits(
             mapping,
             inp,
             options,
-            weight_mask=w != 0,
+            weight_mask=geo.mask,
             title=(
-                f"spinspice network layer {k} of {net.config.arch!r}: {w.shape[1]} inputs x "
-                f"{w.shape[0]} {neuron.model} neurons"
+                f"spinspice network layer {k} of {net.config.arch!r}: {geo.weight.shape[1]} inputs x "
+                f"{geo.n_out} {neuron.model} neurons" + (" (convolution)" if geo.kind == "conv" else "")
             ),
+            pool_groups=geo.pool_groups(),
+            noise=layer_noise(rec, k, neuron),
             n_sub=n_sub,
             latched_inputs=single and k > 0,
             output_latch=skew if single and k < n_layers - 1 else None,
@@ -214,8 +378,8 @@ def network_circuits(
             drive_limit=neuron.u_max,
         )
         inputs.append(inp)
-        torch_spikes.append(torch.cat(rec["spikes"][k]).numpy() > 0.5)
-        expected.append(expected_spikes(neuron, inp, mapping, options, n_sub))
+        torch_spikes.append(neuron_spikes(rec, k))
+        expected.append(expected_spikes(neuron, inp, mapping, options, n_sub, layer_noise(rec, k, neuron)))
         layers.append(circuit)
     assert len(torch_spikes[-1]) == steps
     return NetworkCircuits(
@@ -226,4 +390,5 @@ def network_circuits(
         tuple(expected),
         int(counts.argmax(1)),
         label,
+        geometry,
     )

@@ -32,10 +32,22 @@ def _layer_extras(net: Any, nc: NetworkCircuits, single: bool) -> list[dict[str,
         zip(nc.mappings, nc.expected_spikes, nc.torch_spikes, strict=True)
     ):
         weight = net.synapses[k].weight
+        geo = nc.geometry[k]
+        pooled = geo.pooled(exp) if geo.pool else None
         extras.append(
             {
-                "weight_shape": list(weight.shape),
+                **geo.describe(),
                 "n_nonzero_weights": int((weight != 0).sum()),
+                **(
+                    {
+                        # the latched OR outputs (probes pool<i>): high in the slot after the spike
+                        "expected_pool_slots": {
+                            str(i): np.flatnonzero(pooled[:, i]).tolist() for i in range(pooled.shape[1])
+                        }
+                    }
+                    if pooled is not None
+                    else {}
+                ),
                 "mapping": {
                     "device": mapping.device.to_json(),
                     "w_clip": mapping.w_clip,
@@ -103,7 +115,14 @@ class NetlistResult(Result):
             lines.append(
                 f"  {layer['file']}: {layer['n_inputs']} x {layer['n_neurons']}, "
                 f"{layer['n_synapse_pairs']} pairs "
-                f"in {len(layer['tiles'])} tiles, weight error rms {err['rms_error_rel'] * 100:.2f} % "
+                + (
+                    f"in {layer['conv']['tiles']} convolution tiles of {layer['conv']['tile_rows']} rows x "
+                    f"{layer['conv']['tile_column_pairs']} column pairs"
+                    if "conv" in layer
+                    else f"in {len(layer['tiles'])} tiles"
+                )
+                + (f", {layer['pool']['or_gates']} max-pool OR gates" if "pool" in layer else "")
+                + f", weight error rms {err['rms_error_rel'] * 100:.2f} % "
                 f"(max {err['max_error_rel'] * 100:.2f} %)"
                 + (
                     f"; cell resized for {layer['cell_sizing']['i_design_a'] * 1e3:.2f} mA: "

@@ -91,12 +91,26 @@ def summarize_cosim(results: Sequence[dict[str, Any]], meta: dict[str, Any]) -> 
     ]
     for e in layer_energy:
         e["total_j"] = sum(e["per_component_j"].values())
+    # what each layer's agreement was measured on: its size and how much it spiked
+    layer_sizes = [
+        {
+            "layer": k,
+            "kind": layer.get("kind", "linear"),
+            "n_inputs": layer["n_inputs"],
+            "n_neurons": layer["n_neurons"],
+            "n_outputs": layer.get("n_outputs", layer["n_neurons"]),
+            "circuit_spikes_per_image": per_layer[k]["circuit_spikes"] / n,
+            "torch_spikes_per_image": per_layer[k]["reference_spikes"] / n,
+        }
+        for k, layer in enumerate(results[0]["layers"])
+    ]
     arrays = _arrays(results)
     disturbed = [a["half_select"] for a in arrays if a["half_select"]]
     report = {
         **report_header(COSIM_SCHEMA),
         **meta,
         "n_samples": n,
+        "layers": layer_sizes,
         "spike_agreement": overall["spike_agreement"],
         "hidden_spike_agreement": (
             merge_agreements(per_layer[:-1])["spike_agreement"] if n_layers > 1 else None
@@ -280,8 +294,10 @@ def format_cosim_markdown(r: dict[str, Any]) -> str:
     for k, (a, m) in enumerate(
         zip(r["agreement"]["per_layer"], r["agreement"]["vs_model_per_layer"], strict=True)
     ):
+        kind = (r.get("layers") or [{}] * (k + 1))[k].get("kind", "linear")
         lines.append(
-            f"| {k} | {a['n_neurons'] // r['n_samples']} | {a['circuit_spikes']} | {a['reference_spikes']} | "
+            f"| {k}{' (conv)' if kind == 'conv' else ''} | {a['n_neurons'] // r['n_samples']} | "
+            f"{a['circuit_spikes']} | {a['reference_spikes']} | "
             f"{a['matched']} | {_pct(a['spike_agreement'])} | {_pct(a['exact_agreement'])} | "
             f"{a['neurons_count_differs']} | {a['first_spike_error_steps']:.2f} | "
             f"{_pct(m['spike_agreement'])} |"

@@ -38,7 +38,16 @@ from spinspice.circuits.core import VoltageSource
 from spinspice.circuits.network import CrossbarOptions, LayerCircuit, layer_testbench
 from spinspice.circuits.synapses import LayerMapping, get_synapse_device
 from spinspice.cosim.agreement import layer_agreement
-from spinspice.cosim.build import check_circuit_network, expected_spikes, map_network, torch_record
+from spinspice.cosim.build import (
+    LayerGeometry,
+    check_circuit_network,
+    expected_spikes,
+    layer_noise,
+    map_network,
+    network_geometry,
+    neuron_spikes,
+    torch_record,
+)
 from spinspice.errors import ModelParameterError, SimulationError, SpinspiceError, did_you_mean
 from spinspice.models.waveforms import PulseTrain
 from spinspice.netlists.spice import format_testbench
@@ -145,6 +154,7 @@ class PreparedNetwork:
     net: SpikingNet
     mappings: tuple[LayerMapping, ...]
     settings: CosimSettings
+    geometry: tuple[LayerGeometry, ...] = ()
 
     @property
     def neurons(self) -> tuple[DeviceNeuron, ...]:
@@ -155,14 +165,16 @@ def prepare(net: SpikingNet, settings: CosimSettings) -> PreparedNetwork:
     """Check that every layer has a circuit and map its weights (seeded as ``spinspice netlist``)."""
     check_circuit_network(net)
     device = get_synapse_device(settings.synapse, settings.levels)
+    geometry = network_geometry(net)
     mappings = map_network(
         net,
         device,
         clip_percentile=settings.clip_percentile,
         variability=settings.variability,
         seed=settings.seed,
+        geometry=geometry,
     )
-    return PreparedNetwork(net, mappings, settings)
+    return PreparedNetwork(net, mappings, settings, geometry)
 
 
 def crossbar_read_energy_j(
@@ -340,17 +352,18 @@ def simulate_sample(
     steps = net.config.steps
     layers_out: list[dict[str, Any]] = []
     traces: dict[str, dict[str, Any]] = {}
-    inputs = torch.cat(rec["encoded"]).numpy().astype(float)
+    inputs = torch.cat(rec["encoded"]).reshape(steps, -1).numpy().astype(float)
     first_input = np.flatnonzero(inputs.any(axis=1))
     t_spikes_last: list[np.ndarray] = []
     slot_last = 0.0
     for k, neuron in enumerate(prepared.neurons):
         mapping = prepared.mappings[k]
-        syn = net.synapses[k]
-        mask = syn.weight.detach().numpy() != 0
+        geo = prepared.geometry[k]
+        mask = geo.mask
         n_out = mapping.g_pos_s.shape[0]
-        torch_steps = torch.cat(rec["spikes"][k]).numpy() > 0.5
-        model_steps = expected_spikes(neuron, inputs, mapping, st.options)
+        torch_steps = neuron_spikes(rec, k)
+        noise = layer_noise(rec, k, neuron)  # stochastic neurons: torch's realisation, in the circuit too
+        model_steps = expected_spikes(neuron, inputs, mapping, st.options, noise=noise)
         traced = {j for (lk, j) in st.traced if lk == k}
         if st.mode == "parasitic":
             groups = [list(range(n_out))]
@@ -382,6 +395,7 @@ def simulate_sample(
                 traced=traced,
                 row_probes=st.mode != "stepped",
                 drive_limit=neuron.u_max,
+                noise=noise,
             )
             path = Path(workdir) / f"s{index}_l{k}_n{grp[0]}.cir" if workdir is not None else None
             tasks.append(GroupTask.of(lc, grp, sorted(traced & set(grp)), st.backend, st.timeout_s, path))
@@ -412,7 +426,9 @@ def simulate_sample(
         layers_out.append(
             {
                 "index": k,
+                "kind": geo.kind,
                 "n_neurons": n_out,
+                "n_outputs": geo.n_pooled,  # what the next layer reads (after a max-pool)
                 "n_inputs": mapping.g_pos_s.shape[1] - 1,
                 "n_runs": len(groups),
                 "retried_runs": retried,
@@ -440,8 +456,9 @@ def simulate_sample(
                 "half_select": _half_select_record(half_select, neuron),
             }
         )
-        # the next layer reads this layer's circuit spikes one step later
-        inputs = np.concatenate([np.zeros((1, n_out)), circuit[:-1]], axis=0).astype(float)
+        # the next layer reads this layer's circuit spikes (max-pooled: OR of each window) a step later
+        passed = geo.pooled(circuit)
+        inputs = np.concatenate([np.zeros((1, passed.shape[1])), passed[:-1]], axis=0).astype(float)
         t_spikes_last, slot_last = spike_times, slot_s
     circuit_counts = np.array([len(t) for t in t_spikes_last])
     torch_counts = counts[0].numpy()

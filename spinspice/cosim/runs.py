@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from spinspice.circuits.network import SCHEDULES
-from spinspice.cosim.build import torch_record
+from spinspice.cosim.build import neuron_spikes, torch_record
 from spinspice.cosim.report import summarize_cosim, write_cosim_outputs
 from spinspice.cosim.runner import cosim_settings, prepare, run_cosim, sample_ids, trained_schedule
 from spinspice.errors import ModelParameterError, SimulationError
@@ -50,10 +50,9 @@ def resolve_traces(trace: str | Sequence[Sequence[int]], net: Any, image: Any, s
     if trace == "none":
         return ()
     if trace == "auto":
-        import torch
-
         _, rec = torch_record(net, image, seed)
-        return tuple((k, int(torch.cat(s).sum(0).argmax())) for k, s in enumerate(rec["spikes"]))
+        layers = range(len(rec["neuron_spikes"]))
+        return tuple((k, int(neuron_spikes(rec, k).sum(0).argmax())) for k in layers)
     if isinstance(trace, str):
         trace = [item.split(":") for item in trace.split(",") if item.strip()]
     try:

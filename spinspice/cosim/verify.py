@@ -100,6 +100,8 @@ def check_raw(
             slots = np.floor(start / layer["slot_s"] + 1e-9).astype(int).tolist()
             expected = list(layer["expected_spike_slots"][str(j)])
             neurons.append({"neuron": j, "circuit_slots": slots, "expected_slots": expected})
+        pools = _check_pools(plot, names, t, layer, str(raw_path))
+        mism = [p for p in pools if p["circuit_slots"] != p["expected_slots"]]
         matched = sum(n["circuit_slots"] == n["expected_slots"] for n in neurons)
         out_layers.append(
             {
@@ -107,8 +109,9 @@ def check_raw(
                 "file": layer["file"],
                 "n_neurons": layer["n_neurons"],
                 "matched_neurons": matched,
-                "mismatched": [n for n in neurons if n["circuit_slots"] != n["expected_slots"]],
+                "mismatched": [n for n in neurons if n["circuit_slots"] != n["expected_slots"]] + mism,
                 "neurons": neurons,
+                **({"pools": pools, "matched_pools": sum(p not in mism for p in pools)} if pools else {}),
             }
         )
     return {
@@ -118,6 +121,30 @@ def check_raw(
         "layers": out_layers,
         "all_match": all(not layer["mismatched"] for layer in out_layers),
     }
+
+
+def _check_pools(plot: Any, names: dict[str, str], t: np.ndarray, layer: dict[str, Any], raw: str) -> list:
+    """The max-pool outputs of a layer (latched OR gates, probes ``pool<i>``): a pooled spike
+    in slot ``s`` holds the output high through slot ``s + 1``, read at that slot's middle.
+    Slots whose hold would end after the run are left out on both sides."""
+    expected = layer.get("expected_pool_slots")
+    if not expected:
+        return []
+    slot, t0 = layer["slot_s"], layer["t_offset_s"]
+    n_slots = int(np.floor((t[-1] - t0) / slot + 1e-9)) if len(t) else 0
+    mids = (np.arange(1, n_slots) + 0.5) * slot + t0
+    out = []
+    for i, want in expected.items():
+        v = _vector(plot, names, layer["probes"][f"pool{i}"]["vector"], raw)
+        high = np.interp(mids, t, v) > 0.5
+        out.append(
+            {
+                "pool": int(i),
+                "circuit_slots": np.flatnonzero(high).tolist(),
+                "expected_slots": [s for s in want if s < n_slots - 1],
+            }
+        )
+    return out
 
 
 @dataclasses.dataclass

