@@ -66,6 +66,18 @@ def digits_config(arch: str, neuron: dict, steps: int, **extra):
     )
 
 
+def trained_digits_checkpoint(folder, config, **settings):
+    """Train ``config`` on digits (``TrainSettings(**settings)``) and save it as ``folder/m.pt``."""
+    from spinspice.snn.checkpoint import save_checkpoint
+    from spinspice.snn.data import load_dataset
+    from spinspice.snn.train import TrainSettings, train
+
+    net, _ = train(config, load_dataset("digits"), TrainSettings(**settings))
+    path = folder / "m.pt"
+    save_checkpoint(path, net, {"dataset": "digits"})
+    return path
+
+
 @pytest.fixture(scope="session")
 def digits_checkpoint(tmp_path_factory):
     """A small DW-LIF network (64-12-10, 8 steps) trained for one epoch on digits."""

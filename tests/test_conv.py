@@ -11,7 +11,7 @@ import subprocess
 import numpy as np
 import pytest
 import torch
-from conftest import digits_config
+from conftest import digits_config, trained_digits_checkpoint
 
 from spinspice.circuits.synapses import get_synapse_device, map_layer
 from spinspice.cli import main
@@ -26,17 +26,9 @@ from spinspice.snn.neurons import neuron_spec
 def conv_checkpoint(tmp_path_factory):
     """csnn:2c5-p2-10 (8x8 digits: 32 conv neurons in 16 tiles of 25 + 1 rows, 8 pooled
     outputs, 10 outputs), DW-LIF, 10 steps, one short epoch."""
-    from spinspice.snn.checkpoint import save_checkpoint
-    from spinspice.snn.data import load_dataset
-    from spinspice.snn.train import TrainSettings, train
-
     cfg = digits_config("csnn:2c5-p2-10", neuron_spec("dw-lif"), 10, drive_limit_v=3.3)
-    net, _ = train(
-        cfg, load_dataset("digits"), TrainSettings(epochs=1, batch_size=16, lr=5e-3, max_train=512)
-    )
-    path = tmp_path_factory.mktemp("conv") / "c.pt"
-    save_checkpoint(path, net, {"dataset": "digits"})
-    return path
+    settings = {"epochs": 1, "batch_size": 16, "lr": 5e-3, "max_train": 512}
+    return trained_digits_checkpoint(tmp_path_factory.mktemp("conv"), cfg, **settings)
 
 
 def test_csnn_items_parse_to_layers() -> None:

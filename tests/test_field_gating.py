@@ -11,7 +11,7 @@ import subprocess
 import numpy as np
 import pytest
 import torch
-from conftest import digits_config
+from conftest import digits_config, trained_digits_checkpoint
 
 from spinspice.circuits.network import (
     CrossbarOptions,
@@ -35,10 +35,6 @@ from spinspice.snn.neurons import make_neuron, neuron_spec
 def gated_checkpoint(tmp_path_factory):
     """A small field-gated network (64-12-10, 10 steps) trained drive-aware for the row-by-row
     timing of its 3 x 4 arrays (the access-transistor-free array's), one epoch on digits."""
-    from spinspice.snn.checkpoint import save_checkpoint
-    from spinspice.snn.data import load_dataset
-    from spinspice.snn.train import TrainSettings, train
-
     cfg = digits_config(
         "fc:64-12-10",
         neuron_spec("field-gated-lif"),
@@ -47,12 +43,8 @@ def gated_checkpoint(tmp_path_factory):
         array_cols=4,
         drive_limit_v=3.3,
     )
-    net, _ = train(
-        cfg, load_dataset("digits"), TrainSettings(epochs=1, batch_size=32, lr=5e-3, max_train=384)
-    )
-    path = tmp_path_factory.mktemp("gated") / "m.pt"
-    save_checkpoint(path, net, {"dataset": "digits"})
-    return path
+    settings = {"epochs": 1, "batch_size": 32, "lr": 5e-3, "max_train": 384}
+    return trained_digits_checkpoint(tmp_path_factory.mktemp("gated"), cfg, **settings)
 
 
 def test_the_drive_limit_is_what_the_sizing_check_lets_through() -> None:
