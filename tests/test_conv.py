@@ -150,3 +150,24 @@ def test_conv_network_cosimulates(conv_checkpoint, tmp_path, capsys) -> None:
     conv, fc = r["layers"]
     assert conv["kind"] == "conv" and conv["n_neurons"] == 32 and conv["n_outputs"] == 8
     assert fc["n_inputs"] == 8 and conv["circuit_spikes_per_image"] >= 10
+
+
+def test_verify_summary_names_mismatched_neurons_and_pools() -> None:
+    from spinspice.cosim.verify import VerifyResult
+
+    neuron = {"neuron": 3, "circuit_slots": [22], "expected_slots": [21], "circuit_start_slots": [22.0205]}
+    pool = {"pool": 1, "circuit_slots": [], "expected_slots": [4]}
+    layer = {
+        "index": 0,
+        "file": "layer0.cir",
+        "n_neurons": 4,
+        "matched_neurons": 3,
+        "mismatched": [neuron, pool],
+        "neurons": [],
+        "pools": [pool, {"pool": 0, "circuit_slots": [2], "expected_slots": [2]}],
+        "matched_pools": 1,
+    }
+    text = VerifyResult({"layers": [layer], "all_match": False}).summary()
+    assert "3/4 neurons" in text and "1/2 max-pool outputs" in text
+    assert "neuron 3: circuit [22], expected [21] (spikes start at slot [22.0205])" in text
+    assert "max-pool output 1: circuit [], expected [4]" in text

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from spinspice.circuits.registry import get_cell
-from spinspice.errors import CheckpointError, DataError, ModelParameterError, TrainingError
+from spinspice.errors import CheckpointError, DataError, ModelParameterError, SpinspiceError, TrainingError
 from spinspice.sim.reference import cell_reference_run
 from spinspice.snn.arch import NetConfig, SpikingNet, parse_arch
 from spinspice.snn.checkpoint import load_checkpoint, save_checkpoint
@@ -352,3 +352,18 @@ def test_evaluate_reports_confusion(digits) -> None:
     net = _small_net(digits)
     res = evaluate(net, digits.x_test[:50], digits.y_test[:50])
     assert res["confusion"].sum() == 50 and 0 <= res["accuracy"] <= 1
+
+
+def test_the_write_slot_takes_si_text_as_the_cli_gives_it() -> None:
+    """`-p t_on_s=1u -p t_off_s=1u` reaches make_neuron as text."""
+    from spinspice.snn.neurons import make_neuron, neuron_spec
+
+    text = make_neuron(
+        neuron_spec("saf-lif", "paper-002-3us", {"t_on_s": "1u", "t_off_s": "1us", "u_unit": "2m"})
+    )
+    number = make_neuron(
+        neuron_spec("saf-lif", "paper-002-3us", {"t_on_s": 1e-6, "t_off_s": 1e-6, "u_unit": 2e-3})
+    )
+    assert text.slot == number.slot and text.slot.t_on_s == 1e-6 and text.u_unit == number.u_unit == 2e-3
+    with pytest.raises(SpinspiceError, match="t_on_s"):
+        make_neuron(neuron_spec("saf-lif", None, {"t_on_s": "fast"}))

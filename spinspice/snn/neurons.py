@@ -49,6 +49,7 @@ from spinspice.errors import ModelParameterError, TrainingError
 from spinspice.models.lif import LIFParams, lif_step
 from spinspice.models.waveforms import PulseTrain
 from spinspice.snn.surrogate import straight_through
+from spinspice.units import parse_value
 
 __all__ = [
     "COMPILE_MIN",
@@ -757,10 +758,11 @@ def make_neuron(
     slot_keys = {"t_on_s", "t_off_s", "u_unit"}
     cell = cell.with_text({k: v for k, v in params.items() if k not in slot_keys})
     slot = cell.default_drive()
-    changes = {k: float(params[k]) for k in ("t_on_s", "t_off_s") if k in params}
+    # the slot and the input unit are given as numbers or as text with an SI suffix (-p t_on_s=1u)
+    changes = {k: parse_value(params[k], "s", name=k) for k in ("t_on_s", "t_off_s") if k in params}
     if changes:
         slot = slot.replace(**changes, t_edge_s=min(slot.t_edge_s, changes.get("t_on_s", slot.t_on_s) / 10))
-    u_unit = params.get("u_unit")
+    u_unit = None if params.get("u_unit") is None else parse_value(params["u_unit"], name="u_unit")
     u_max = None
     if drive_limit_v is not None:
         probe = DeviceNeuron(cell, slot=slot, u_unit=u_unit)
