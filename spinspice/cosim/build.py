@@ -187,6 +187,15 @@ class LayerGeometry:
         return out
 
 
+def _refuse_drive_pool(net: SpikingNet, k: int) -> None:
+    if net.pools[k] and net.pool_drive[k]:
+        raise ModelParameterError(
+            f"layer {k} max-pools its synaptic drive before the neurons (the snnTorch tutorial "
+            "order): a crossbar cannot take the maximum of currents; pool the spikes after the "
+            "neurons (spinspice's csnn order) to get a circuit"
+        )
+
+
 def network_geometry(net: SpikingNet) -> tuple[LayerGeometry, ...]:
     """Every layer as a crossbar (:class:`LayerGeometry`), convolutions unrolled by applying
     them to the unit vectors of their input (any stride, padding, dilation or groups)."""
@@ -196,12 +205,7 @@ def network_geometry(net: SpikingNet) -> tuple[LayerGeometry, ...]:
         xin = net._shape_input(k, x)
         in_shape = tuple(int(v) for v in xin.shape[1:])
         pool = int(net.pools[k])
-        if pool and net.pool_drive[k]:
-            raise ModelParameterError(
-                f"layer {k} max-pools its synaptic drive before the neurons (the snnTorch tutorial "
-                "order): a crossbar cannot take the maximum of currents; pool the spikes after the "
-                "neurons (spinspice's csnn order) to get a circuit"
-            )
+        _refuse_drive_pool(net, k)
         wt = syn.weight.detach().double()
         b = torch.zeros(wt.shape[0], dtype=torch.float64) if syn.bias is None else syn.bias.detach().double()
         if isinstance(syn, torch.nn.Linear):
@@ -270,21 +274,25 @@ def layer_noise(rec: dict[str, Any], k: int, neuron: Any) -> np.ndarray | None:
     return torch.stack([torch.as_tensor(v) for v in rec["noise"][k]]).reshape(steps, -1).double().numpy()
 
 
+def _recorded_steps(rec: dict[str, Any], key: str, k: int) -> np.ndarray:
+    """(steps, units) bool: layer ``k``'s recorded spikes ``rec[key]``, flattened per step."""
+    return torch.cat(rec[key][k]).reshape(len(rec[key][k]), -1).numpy() > 0.5
+
+
 def pooled_spikes(rec: dict[str, Any], k: int) -> np.ndarray:
     """(steps, outputs) bool: what layer ``k`` passes on in a torch record (after its pool)."""
-    return torch.cat(rec["spikes"][k]).reshape(len(rec["spikes"][k]), -1).numpy() > 0.5
+    return _recorded_steps(rec, "spikes", k)
 
 
 def neuron_spikes(rec: dict[str, Any], k: int) -> np.ndarray:
     """(steps, neurons) bool: layer ``k``'s neuron spikes in a torch record (before any pool)."""
-    return torch.cat(rec["neuron_spikes"][k]).reshape(len(rec["neuron_spikes"][k]), -1).numpy() > 0.5
+    return _recorded_steps(rec, "neuron_spikes", k)
 
 
 def check_circuit_network(net: SpikingNet) -> None:
     """Refuse, with the way out, networks whose layers have no circuit here."""
     for k, syn in enumerate(net.synapses):
-        if net.pools[k] and net.pool_drive[k]:
-            network_geometry(net)  # raises, with the way out
+        _refuse_drive_pool(net, k)
         if not isinstance(syn, (torch.nn.Linear, torch.nn.Conv2d)):
             raise ModelParameterError(f"layer {k} ({type(syn).__name__}) has no crossbar circuit")
         if not isinstance(net.neurons[k], DeviceNeuron):
@@ -356,6 +364,7 @@ def network_circuits(
             prev = geometry[k - 1].pooled(expected[-1]) if single else pooled_spikes(rec, k - 1)
             inp = np.concatenate([np.zeros((1, prev.shape[1])), prev[:-1]], axis=0).astype(float)
         neuron: DeviceNeuron = net.neurons[k]  # type: ignore[assignment]
+        noise = layer_noise(rec, k, neuron)
         skew = k * LAYER_SKEW_S if single else 0.0
         circuit = layer_testbench(
             neuron.cell.network_cell(),
@@ -370,7 +379,7 @@ def network_circuits(
                 f"{geo.n_out} {neuron.model} neurons" + (" (convolution)" if geo.kind == "conv" else "")
             ),
             pool_groups=geo.pool_groups(),
-            noise=layer_noise(rec, k, neuron),
+            noise=noise,
             n_sub=n_sub,
             latched_inputs=single and k > 0,
             output_latch=skew if single and k < n_layers - 1 else None,
@@ -379,7 +388,7 @@ def network_circuits(
         )
         inputs.append(inp)
         torch_spikes.append(neuron_spikes(rec, k))
-        expected.append(expected_spikes(neuron, inp, mapping, options, n_sub, layer_noise(rec, k, neuron)))
+        expected.append(expected_spikes(neuron, inp, mapping, options, n_sub, noise))
         layers.append(circuit)
     assert len(torch_spikes[-1]) == steps
     return NetworkCircuits(

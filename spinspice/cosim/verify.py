@@ -116,7 +116,7 @@ def check_raw(
                 "matched_neurons": matched,
                 "mismatched": [n for n in neurons if n["circuit_slots"] != n["expected_slots"]] + mism,
                 "neurons": neurons,
-                **({"pools": pools, "matched_pools": sum(p not in mism for p in pools)} if pools else {}),
+                **({"pools": pools, "matched_pools": len(pools) - len(mism)} if pools else {}),
             }
         )
     return {

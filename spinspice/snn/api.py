@@ -319,12 +319,10 @@ def noise_seed_accuracy(net: Any, data: Any, device: str, seeds: int = NOISE_SEE
 
     from spinspice.snn.train import evaluate
 
-    accs = [
-        evaluate(net, data.x_test, data.y_test, seed=1000 + s, device=device)["accuracy"]
-        for s in range(seeds)
-    ]
+    ids = [1000 + s for s in range(seeds)]
+    accs = [evaluate(net, data.x_test, data.y_test, seed=s, device=device)["accuracy"] for s in ids]
     return {
-        "seeds": [1000 + s for s in range(seeds)],
+        "seeds": ids,
         "test_accuracy": accs,
         "mean": float(np.mean(accs)),
         "std": float(np.std(accs, ddof=1)) if seeds > 1 else 0.0,
