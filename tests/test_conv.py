@@ -171,3 +171,27 @@ def test_verify_summary_names_mismatched_neurons_and_pools() -> None:
     assert "3/4 neurons" in text and "1/2 max-pool outputs" in text
     assert "neuron 3: circuit [22], expected [21] (spikes start at slot [22.0205])" in text
     assert "max-pool output 1: circuit [], expected [4]" in text
+
+
+def test_verify_matches_within_the_cosim_tolerance() -> None:
+    """A spike one slot late passes at +-1 (as the co-simulation's agreement counts it) and is
+    listed as shifted; a missing or extra spike fails at any tolerance."""
+    from spinspice.cosim.verify import VerifyResult, _agrees
+
+    assert _agrees([1, 4, 22], [1, 4, 21], 1) and not _agrees([1, 4, 22], [1, 4, 21], 0)
+    assert not _agrees([1, 4], [1, 4, 21], 1) and not _agrees([1, 2, 4], [1, 4], 1)
+    assert not _agrees([1, 3], [1, 5], 1)
+    shifted = {"neuron": 90, "circuit_slots": [22], "expected_slots": [21], "circuit_start_slots": [22.02]}
+    layer = {
+        "index": 0,
+        "file": "layer0.cir",
+        "n_neurons": 2,
+        "matched_neurons": 2,
+        "exact_neurons": 1,
+        "mismatched": [],
+        "shifted": [shifted],
+        "neurons": [],
+    }
+    text = VerifyResult({"layers": [layer], "all_match": True, "tolerance_slots": 1}).summary()
+    assert "2/2 neurons spike in the expected slots (+-1, 1 in the same slot)" in text
+    assert "1 of them with a spike one slot off" in text and "neuron 90: circuit [22]" in text

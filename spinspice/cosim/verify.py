@@ -6,7 +6,11 @@ reads every neuron's spike probe from that raw file (vector names from
 ``manifest.json``), turns the comparator's rising crossings of
 ``spike_level_v`` into write slots (``t_offset_s`` and ``slot_s`` of the
 layer) and compares them, neuron by neuron, with ``expected_spike_slots``
-(the device model stepped on the same inputs).  Everything read is checked:
+(the device model stepped on the same inputs).  As in the co-simulation's
+spike agreement (SPEC 4), a spike matches within ``tolerance_slots`` (default
++-1 slot): a neuron passes when each of its spikes pairs one-to-one with an
+expected one; spikes in another slot than expected are reported as
+``shifted``.  Everything read is checked:
 a manifest of another schema, a raw file that is truncated or lacks a probe
 vector raise :class:`~spinspice.errors.DataError` /
 :class:`~spinspice.errors.RawFileError` naming the file.
@@ -21,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from spinspice.cosim.agreement import match_steps
 from spinspice.errors import DataError
 from spinspice.io import Result, atomic_write_json, report_header, to_jsonable
 from spinspice.netlists.names import sanitize_identifier
@@ -60,10 +65,20 @@ def _title(folder: Path, file: str) -> str | None:
         return fh.readline().strip()
 
 
+def _agrees(circuit: list[int], expected: list[int], tol: int) -> bool:
+    """Same number of spikes, each paired one-to-one within ``tol`` slots."""
+    return len(circuit) == len(expected) and match_steps(circuit, expected, tol) == len(expected)
+
+
 def check_raw(
-    folder: str | Path, manifest: dict[str, Any], raw_path: str | Path, layers: list[int] | None = None
+    folder: str | Path,
+    manifest: dict[str, Any],
+    raw_path: str | Path,
+    layers: list[int] | None = None,
+    tolerance_slots: int = 1,
 ) -> dict[str, Any]:
-    """Per layer and neuron: circuit spike slots from the raw file vs the expected ones.
+    """Per layer and neuron: circuit spike slots from the raw file vs the expected ones
+    (matched within ``tolerance_slots``; 0 asks for the same slot).
 
     ``layers`` picks layers by index; by default the layers of the netlist file in
     ``folder`` whose title (first line) the raw file carries (every layer for
@@ -106,23 +121,27 @@ def check_raw(
                 neuron["circuit_start_slots"] = np.round(start / layer["slot_s"], 4).tolist()
             neurons.append(neuron)
         pools = _check_pools(plot, names, t, layer, str(raw_path))
-        mism = [p for p in pools if p["circuit_slots"] != p["expected_slots"]]
-        matched = sum(n["circuit_slots"] == n["expected_slots"] for n in neurons)
+        items = neurons + pools
+        bad = [n for n in items if not _agrees(n["circuit_slots"], n["expected_slots"], tolerance_slots)]
+        shifted = [n for n in items if n["circuit_slots"] != n["expected_slots"] and n not in bad]
         out_layers.append(
             {
                 "index": layer["index"],
                 "file": layer["file"],
                 "n_neurons": layer["n_neurons"],
-                "matched_neurons": matched,
-                "mismatched": [n for n in neurons if n["circuit_slots"] != n["expected_slots"]] + mism,
+                "matched_neurons": sum(n not in bad for n in neurons),
+                "exact_neurons": sum(n["circuit_slots"] == n["expected_slots"] for n in neurons),
+                "mismatched": bad,
+                "shifted": shifted,
                 "neurons": neurons,
-                **({"pools": pools, "matched_pools": len(pools) - len(mism)} if pools else {}),
+                **({"pools": pools, "matched_pools": sum(p not in bad for p in pools)} if pools else {}),
             }
         )
     return {
         "raw_file": str(raw_path),
         "t_stop_s": float(t[-1]) if len(t) else 0.0,
         "time_points": len(t),
+        "tolerance_slots": tolerance_slots,
         "layers": out_layers,
         "all_match": all(not layer["mismatched"] for layer in out_layers),
     }
@@ -176,11 +195,21 @@ class VerifyResult(Result):
             )
             return f"\n  {what}: circuit {n['circuit_slots']}, expected {n['expected_slots']}{starts}"
 
+        tol = self.data.get("tolerance_slots", 0)
+
+        def shifted(lay: dict[str, Any]) -> str:
+            moved = lay.get("shifted", [])
+            if not moved:
+                return ""
+            return f"; {len(moved)} of them with a spike one slot off:" + "".join(line(n) for n in moved[:3])
+
         lines = [
             f"layer {lay['index']} ({lay['file']}): {lay['matched_neurons']}/{lay['n_neurons']} neurons "
-            "spike in the expected slots"
+            f"spike in the expected slots (+-{tol}, {lay.get('exact_neurons', lay['matched_neurons'])} "
+            "in the same slot)"
             + (f", {lay['matched_pools']}/{len(lay['pools'])} max-pool outputs" if "pools" in lay else "")
             + "".join(line(n) for n in lay["mismatched"][:5])
+            + shifted(lay)
             for lay in self.data["layers"]
         ]
         if self.out is not None:
@@ -193,14 +222,18 @@ def verify_raw(
     raw: str | Path,
     layers: list[int] | None = None,
     *,
+    tolerance_slots: int = 1,
     out: str | Path | None = None,
 ) -> VerifyResult:
     """Check ``raw`` (a netlist of ``netlists``, the folder ``write_netlists`` wrote, run
     elsewhere) neuron by neuron against the manifest's expected spike slots; write
-    ``verify.json`` into ``out`` (default: ``NETLISTS/verify-<raw name>``)."""
+    ``verify.json`` into ``out`` (default: ``NETLISTS/verify-<raw name>``).  A spike matches
+    an expected one within ``tolerance_slots`` (the co-simulation's +-1 step by default)."""
     netlists, raw = Path(netlists), Path(raw)
     manifest = load_manifest(netlists)
-    checked = check_raw(netlists, manifest, raw, layers)
+    if tolerance_slots < 0:
+        raise DataError(f"tolerance_slots must be >= 0, got {tolerance_slots}")
+    checked = check_raw(netlists, manifest, raw, layers, tolerance_slots)
     result = VerifyResult({**report_header("spinspice.verify_raw"), "netlists": str(netlists), **checked})
     result.write(out if out is not None else netlists / f"verify-{sanitize_identifier(raw.stem)}")
     return result
