@@ -52,6 +52,7 @@ lint: install
 
 docs: install
 	$(BIN)/python docs/gen_models.py
+	$(BIN)/python docs/gen_papers.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

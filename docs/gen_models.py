@@ -540,7 +540,12 @@ def saf_section() -> list[str]:
         "",
         "- R (`r_mem_ohm` = 0.15 ohm, 150 uV per mA at tau_int = tau_leak) and the 100 ohm track are"
         " not given by the paper; only R/tau_int matters for the dynamics.",
-        "- Re-arm at 5 % of the V_th - V_reset span above V_reset (`release_frac`).",
+        "- Re-arm at 5 % (`paper-002`) or 50 % (`paper-002-3us`) of the V_th - V_reset span above"
+        " V_reset (`release_frac`); 50 % is a 27 uV comparator hysteresis, within the windows paper 001"
+        " measured on uV Hall read-outs (Fig. 4f: 17-37 uV).",
+        "- Networks write in slots of ON = tau_int/30 and OFF = ON + the SAF self-reset time"
+        " tau_leak ln(1/release_frac) + the comparator delays (`SAFLIFCell.network_drive`), so that a"
+        " neuron that fired is back at V_reset for the next step (paper 002 Eq. 3): docs/saf-lif.md.",
         "",
         *_param_table("saf-lif"),
     ]

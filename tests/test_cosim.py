@@ -185,10 +185,18 @@ def test_cosim_command_writes_the_report_and_workers_do_not_change_it(
 
 
 def test_cosim_refuses_networks_without_circuits(tmp_path, capsys) -> None:
-    cfg = digits_config("fc:64-10", neuron_spec("lif"), 4)
+    # a max-pool of the synaptic drive (the snnTorch tutorial order) has no crossbar circuit;
+    # ideal-LIF layers have one (tests/test_lif_circuit.py)
+    from spinspice.snn.arch import NetConfig
+
+    layers = (
+        {"kind": "conv", "in": 1, "out": 2, "kernel": 3, "padding": 0, "pool": 2, "pool_drive": True},
+        {"kind": "linear", "in": 18, "out": 10, "flatten": True},
+    )
+    cfg = NetConfig(arch="custom", layers=layers, neuron=neuron_spec("lif"), steps=4, image_shape=(1, 8, 8))
     path = save_checkpoint(tmp_path / "lif.pt", SpikingNet(cfg), {"dataset": "digits"})
     assert main(["cosim", str(path), "--samples", "1", "--out", str(tmp_path / "c")]) == 1
-    assert "ideal-LIF neurons, which have no device circuit" in capsys.readouterr().err
+    assert "pool the spikes after the neurons" in capsys.readouterr().err
     assert not (tmp_path / "c").exists()
 
 

@@ -86,3 +86,22 @@ def test_every_command_is_documented_in_cli_md() -> None:
     assert len(names) >= 11
     missing = [n for n in names if f"## `spinspice {n}" not in text]
     assert not missing, f"docs/cli.md lacks sections for {missing}"
+
+
+def test_papers_md_is_the_rendering_of_the_recorded_runs() -> None:
+    """docs/papers.md is generated from docs/papers.json (figures read from the reports of the
+    rows' commands): re-rendering gives it exactly, and every record names its reports."""
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        import gen_papers
+    finally:
+        sys.path.pop(0)
+    import json
+
+    data = json.loads((ROOT / "docs" / "papers.json").read_text())
+    assert set(data) <= set(gen_papers.ROWS) and len(data) >= 3
+    for fig in data.values():
+        assert fig["train_schema"].startswith("spinspice.") and fig["cosim_schema"].startswith("spinspice.")
+        assert 0 < fig["test_accuracy"] <= 1 and fig["samples"] >= 1
+        assert ("spike_agreement" in fig) != ("activation_error_rms" in fig)
+    assert (ROOT / "docs" / "papers.md").read_text() == gen_papers.render(data), "run docs/gen_papers.py"

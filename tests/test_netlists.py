@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from spinspice.circuits.cell import DWLIFCell, dwlif_cell, neuron_testbench
+from spinspice.circuits.clocked_lif import ClockedLIFCell
 from spinspice.circuits.cmos import CmosParams
 from spinspice.circuits.comparator import ComparatorParams
 from spinspice.circuits.core import GENERATORS, Instance, Subckt, get_generator
@@ -40,6 +41,7 @@ GENERATOR_ARGS = {
     "field_line": lambda: (_cell("field-gated-lif").fieldline,),
     "field_gated_device": lambda: (DWLIFParams(), _cell("field-gated-lif").gate, MTJParams()),
     "steered_cell": lambda: (_cell("saf-lif"),),
+    "clocked_lif_cell": lambda: (ClockedLIFCell(),),
     "cogd_device": lambda: (__import__("spinspice.models.cogd", fromlist=["x"]).CoGdParams(),),
     "crossbar_tile": lambda: (
         np.full((2, 3), 1e-5),

@@ -64,6 +64,30 @@ def stack(parts: list[Any], xp: Any) -> Any:
 
 
 @dataclasses.dataclass(frozen=True)
+class WallMotion:
+    """A domain-wall neuron whose wall moves at a speed set by the drive alone (no leak, no
+    reset current), so that network neurons can integrate it event by event: the wall runs
+    linearly between events, the comparator fires where it reaches ``fire_at`` (releases
+    below ``release_at``), and at ``exit_at`` the auto-reset takes over for a dead time after
+    which the new domain moves on from ``resume_at`` -- both tabulated over the wall speed by
+    integrating the cell's own equations (:attr:`CellDynamics.local_rhs`) finely through the
+    reset, so the events follow the same device equations as the circuit.
+
+    ``speed(drive, nz, xp)``: d(state)/dt [1/s] of the wall state ``index`` while it moves.
+    ``table_speed`` (ascending, 1/s), ``table_dead_s`` [s], ``table_resume`` (state) describe
+    the auto-reset entered at the speed of the row (constant speed through the reset)."""
+
+    index: int
+    speed: Callable[[Any, Any, Any], Any]
+    fire_at: float
+    release_at: float
+    exit_at: float
+    table_speed: np.ndarray
+    table_dead_s: np.ndarray
+    table_resume: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
 class CellDynamics:
     """A cell's behaviour as numeric equations, for numpy or torch.
 
@@ -87,7 +111,18 @@ class CellDynamics:
     tolerance per state.  ``progress`` = ``(index, y_fire, y_rest)`` names a
     state that measures the way to a spike where no threshold state exists
     (the DW-MTJ wall position): network neurons use it for their surrogate
-    gradient and input unit, never for events.  The scipy reference, the fixed-step stepper and the
+    gradient and input unit.  ``event_state`` = ``(index, y_hi, y_lo)`` where
+    the comparator input is a bump rather than a monotone function of one
+    state, but rises monotonically in it on the way to firing (the MTJ_B
+    read-out as the DW-MTJ's leading wall enters MTJ_B): network neurons find
+    the comparator's rising event where ``y[index]`` reaches ``y_hi`` -- a
+    crossing that a sub-step cannot step over, as it can step over a short
+    bump -- and release it below ``y_lo``.  ``refine(y_start, y_end, xp)``
+    (optional) marks the neurons whose sub-step holds a fast relaxation (the
+    DW-MTJ auto-reset and re-nucleation): network neurons redo those sub-steps
+    in steps of at most ``fine_step_s``.  ``wall`` (optional, :class:`WallMotion`) lets
+    them integrate a domain-wall neuron event by event instead (the fast path; the sub-stepped
+    integration of ``local_rhs`` stays its reference).  The scipy reference, the fixed-step stepper and the
     network neurons all integrate this one description.
 
     ``held_rhs(fire, u, nz, xp)`` (optional) is ``local_rhs`` with the comparator output, drive
@@ -108,6 +143,10 @@ class CellDynamics:
     bounds: tuple[tuple[float | None, float | None], ...] | None = None
     progress: tuple[int, float, float] | None = None
     held_rhs: Callable[[Any, Any, Any, Any], Callable[[Any], Any]] | None = None
+    event_state: tuple[int, float, float] | None = None
+    refine: Callable[[Any, Any, Any], Any] | None = None
+    fine_step_s: float | None = None
+    wall: WallMotion | None = None
 
     def rhs(self, t: float, y: Any, fire: Any, xp: Any) -> Any:
         """dy/dt at time ``t`` under the cell's drive and stimulus."""
@@ -311,6 +350,11 @@ class CellParams(abc.ABC):
         both the integration and its gradients.
         """
         return self
+
+    def network_drive(self) -> PulseTrain:
+        """The write slot of one network time step (SPEC 4: one step = one slot, ON + OFF):
+        :meth:`default_drive` unless the model's self-reset needs a longer OFF part (SAF-LIF)."""
+        return self.default_drive()
 
     def stimulus(self, drive: PulseTrain, t_stop_s: float, seed: int) -> Stimulus | None:
         """Seeded random inputs the model needs (None for deterministic models)."""

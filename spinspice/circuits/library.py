@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 
 from spinspice.circuits.cell import InputDriverParams
-from spinspice.circuits.cellbase import CellDynamics, PerBackend, Stimulus, backend_of, stack
+from spinspice.circuits.cellbase import CellDynamics, PerBackend, Stimulus, WallMotion, backend_of, stack
 from spinspice.circuits.cmos import CmosParams
 from spinspice.circuits.comparator import ComparatorParams, schmitt_params
 from spinspice.circuits.core import (
@@ -155,6 +156,24 @@ class SAFLIFCell(SteeredCell):
         t_on = self.saf.tau_int_s / 30
         return PulseTrain(t_on_s=t_on, t_off_s=t_on, amplitude=1e-3, t_edge_s=t_on / 100)
 
+    def network_drive(self) -> PulseTrain:
+        """The network's write slot: the default ON pulse, and an OFF part that holds the
+        self-reset of a neuron that fired anywhere in the ON pulse.
+
+        Paper 002 Eq. 3 resets a neuron that fired to V_reset before the next time step; the
+        device does it by the SAF exchange field alone (input steered away, no reset FET),
+        which takes ``t_reset = tau_leak ln(1/release_frac)`` (Eq. 1 with I = 0, from V_th to
+        the comparator's release level) plus the comparator's two switching delays.  The
+        paper's own device protocol gives the reset its own OFF time likewise (Fig. 1g: 1 ns
+        integrate, 1.5 ns leak, 20 ns reset).  With ``t_off = t_on + t_reset`` a neuron can
+        fire in every slot under a strong drive; in the default slot (OFF = ON = tau_int/30) the
+        return took ~45 slots at release_frac = 0.05: one spike per neuron and 25-step image.
+        """
+        drive = self.default_drive()
+        delays = 2.0 * self.comparator.tau_comp_s * math.log(2.0)
+        t_reset = self.saf.tau_leak_s * math.log(1.0 / self.saf.release_frac) + delays
+        return drive.replace(t_off_s=max(drive.t_off_s, drive.t_on_s + t_reset))
+
     def default_duration_s(self, drive: PulseTrain) -> float:
         return 15.0 * max(self.saf.tau_int_s, self.saf.tau_leak_s)
 
@@ -200,7 +219,9 @@ class SAFLIFCell(SteeredCell):
         return (VoltageSource("rd_hall", "vread", "0", self.read.v_read_bias_v),)
 
     def max_step_s(self, drive: PulseTrain) -> float:
-        return min(self.saf.tau_int_s, self.saf.tau_leak_s) / 50
+        # Eq. 1 is linear in V: a classical RK4 step of tau/10 is exact to ~1e-7 of the step's
+        # change (the network sub-steps); the circuit's step is bounded by the comparator
+        return min(self.saf.tau_int_s, self.saf.tau_leak_s) / 10
 
     def check(self, i_write_a: float) -> None:
         v_win = i_write_a * (self.saf.r_track_ohm + self.drivers.r_switch_on_ohm)
@@ -405,10 +426,31 @@ class DWMTJCell(SteeredCell):
             v = vel(xp, u, d.h_eff_a_per_m, nz)
             return stack([du(xp, y[0], y[1], v), df(xp, y[0], y[1])], xp)
 
+        def read_b(u: float) -> float:
+            return self.v_b(float(r_b(np, np.asarray(u))))
+
+        u_exit = d.u_exit
+
+        def refine(y_start: Any, y_end: Any, xp: Any) -> Any:
+            # the auto-reset: the wall reaches the track's end, the flag switches (tau_flag) and
+            # the domain is re-written (tau_renucleate), all inside one sub-step
+            return (y_end[0] >= u_exit - 1e-9) | (y_start[1] > 0.01) | (y_end[1] > 0.01)
+
+        fire_at, release_at = (self._rising_position(read_b, v) for v in self.thresholds_v())
+        l_track = d.l_track_m
+
+        def speed(drive: Any, nz: Any, xp: Any) -> Any:
+            return vel(xp, drive, d.h_eff_a_per_m, nz) / l_track
+
+        table = _auto_reset_table(self, local_rhs, speed)
         return CellDynamics(
             y0=np.array([d.u_start, 0.0]),
             local_rhs=local_rhs,
             comparator_input=lambda y, xp: self.v_b(r_b(xp, y[0])),
+            event_state=(0, fire_at, release_at),
+            wall=WallMotion(0, speed, fire_at, release_at, u_exit, *table),
+            refine=refine,
+            fine_step_s=min(d.tau_renucleate_s / 4, self.readout.flag_tau_s / 2),
             schmitt=schmitt_params(self.comparator, *self.thresholds_v()),
             atol=np.array([1e-10, 1e-9]),
             state_names=("u", "f"),
@@ -418,6 +460,21 @@ class DWMTJCell(SteeredCell):
             progress=(0, d.u_start + (d.x_b_m - d.l_mtj_m / 2) / d.l_track_m, d.u_start),
         )
 
+    def _rising_position(self, read_b: Callable[[float], float], v: float) -> float:
+        """Wall position ``u`` at which MTJ_B's read-out, rising as the leading wall enters
+        MTJ_B, reaches ``v`` (bisection between MTJ_B's start and full overlap)."""
+        d = self.dwmtj
+        lo, hi = d.x_b_m / d.l_track_m, (d.x_b_m + d.l_mtj_m) / d.l_track_m
+        if not read_b(lo) < v <= read_b(hi):
+            raise ModelParameterError(
+                f"the MTJ_B read-out never reaches {v:.4g} V as the wall passes: check phi_fire, "
+                "phi_release and the read-out divider"
+            )
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if read_b(mid) < v else (lo, mid)
+        return 0.5 * (lo + hi)
+
     def report_extras(self, waveforms: Any, spikes: np.ndarray, releases: np.ndarray) -> dict[str, Any]:
         return {
             "derived": {
@@ -426,6 +483,61 @@ class DWMTJCell(SteeredCell):
                 "v_per_j_m3_per_c": self.dwmtj.v_per_j,
             }
         }
+
+
+_RESET_TABLES: dict[DWMTJCell, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _auto_reset_table(
+    cell: DWMTJCell, local_rhs: Callable[..., Any], speed: Callable[..., Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(wall speeds [1/s], dead times [s], resume positions): the DW-MTJ's auto-reset at each
+    constant speed, from its own equations.  A wall is started just before the track's end
+    and ``local_rhs`` integrated in RK4 steps of 1/25 of the faster relaxation (flag,
+    re-nucleation); the dead time runs from the exit (``u = u_exit``) until the flag falls
+    back below 1/2, where the motion term is on again, and the resume position is ``u`` then.
+    Cached per cell."""
+    if cell in _RESET_TABLES:
+        return _RESET_TABLES[cell]
+    d, flag_tau = cell.dwmtj, cell.readout.flag_tau_s
+    # the drive (A/m^2) that gives each speed: the speed is affine in the drive
+    base = float(speed(0.0, 1.0, np))
+    per_j = float(speed(1.0, 1.0, np)) - base
+    v = np.geomspace(1e5, 3e9, 64)  # 1/s: a track in 10 us ... 0.3 ns
+    drive = (v - base) / per_j
+    h = min(flag_tau, d.tau_renucleate_s) / 25
+    lead = 0.2e-9
+    n = int(np.ceil((lead + 8 * (flag_tau + d.tau_renucleate_s)) / h))
+    y = np.stack([d.u_exit - v * lead, np.zeros_like(v)])
+    zero = np.zeros_like(v)
+    u_hist, f_hist = [y[0].copy()], [y[1].copy()]
+    for _ in range(n):
+        k1 = local_rhs(y, zero, drive, 1.0, np)
+        k2 = local_rhs(y + h / 2 * k1, zero, drive, 1.0, np)
+        k3 = local_rhs(y + h / 2 * k2, zero, drive, 1.0, np)
+        k4 = local_rhs(y + h * k3, zero, drive, 1.0, np)
+        y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        u_hist.append(y[0].copy())
+        f_hist.append(y[1].copy())
+    u_h, f_h = np.asarray(u_hist), np.asarray(f_hist)
+    t = np.arange(n + 1) * h
+    dead, resume = np.empty_like(v), np.empty_like(v)
+    for i in range(len(v)):
+        k_exit = int(np.argmax(u_h[:, i] >= d.u_exit))
+        t_exit = np.interp(d.u_exit, u_h[k_exit - 1 : k_exit + 1, i], t[k_exit - 1 : k_exit + 1])
+        high = np.flatnonzero(f_h[:, i] >= 0.5)
+        low = np.flatnonzero(f_h[high[0] :, i] < 0.5) if len(high) else high
+        if not len(low):
+            raise ModelParameterError(
+                f"the DW-MTJ auto-reset did not complete within {t[-1]:.3g} s at a wall speed of "
+                f"{v[i]:.3g}/s: check tau_renucleate_s and the flag parameters"
+            )
+        k = high[0] + low[0] - 1  # the first fall: f >= 1/2 at k, < 1/2 at k + 1
+        frac = (f_h[k, i] - 0.5) / (f_h[k, i] - f_h[k + 1, i])
+        dead[i] = t[k] + frac * h - t_exit
+        resume[i] = u_h[k, i] + frac * (u_h[k + 1, i] - u_h[k, i])
+    _RESET_TABLES[cell] = (v, dead, resume)
+    return _RESET_TABLES[cell]
 
 
 # --- field-gated mem-transistor -------------------------------------------------------------------

@@ -627,6 +627,11 @@ def layer_testbench(
     n_sub = need if n_sub is None else int(n_sub)
     if n_sub < need:
         raise ModelParameterError(f"{n_sub} write slots per network slot for {need} array rows")
+    if n_sub > 1 and getattr(cell, "one_slot_per_step", False):
+        raise ModelParameterError(
+            f"the {cell.model} cell samples its membrane once per write slot: it cannot share a network "
+            f"slot of {n_sub} write slots: use --schedule all"
+        )
     t_stop = steps * n_sub * slot.period_s if t_stop_s is None else float(t_stop_s)
     i_unit = float(cell.drive_current(slot.replace(amplitude=u_unit)).amplitude)
     drive = mapping.drive(inputs)

@@ -206,7 +206,7 @@ _FIELD_GATED = {
 _SAFLIF = {
     "paper-002": SAFLIFCell(),
     "paper-002-3us": SAFLIFCell(
-        saf=SAFLIFParams(tau_int_s=3e-6, tau_leak_s=3e-6),
+        saf=SAFLIFParams(tau_int_s=3e-6, tau_leak_s=3e-6, release_frac=0.5),
         comparator=ComparatorParams(tau_comp_s=1e-9),
     ),
 }
@@ -265,6 +265,9 @@ PRESET_SOURCES: dict[str, dict[str, dict[str, str]]] = {
         "paper-002-3us": {
             "tau_int_s": "paper 002 SNN study: tau_int scaled down to 3 us",
             "tau_leak_s": "paper 002 SNN study: tau_leak scaled down to 3 us",
+            "release_frac": "comparator hysteresis V_th - V_release = 27 uV, half the 54 uV span: the "
+            "hysteretic comparator windows measured on uV Hall read-outs (paper 001 Fig. 4f: 17-37 uV, "
+            "28 uV at 200 Oe); the SAF self-reset then takes tau_leak ln 2 (docs/saf-lif.md)",
             "tau_comp_s": "modelling choice: a ns-class comparator for the us-scale neuron",
         },
     },

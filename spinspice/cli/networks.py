@@ -16,6 +16,7 @@ from spinspice.cli._common import (
     _progress,
     app,
     emit,
+    library_args,
     parse_params,
 )
 
@@ -26,12 +27,13 @@ def train(
         str, typer.Option(help="mnist5k (bundled), digits, mnist:FOLDER or fashion-mnist:FOLDER")
     ] = "mnist5k",
     arch: Annotated[
-        str, typer.Option(help="paper001-fc, paper002-fc, paper001-csnn, fc:N0-N1-...-NL or csnn:4c3-p2-10")
-    ] = "paper001-fc",
+        str | None,
+        typer.Option(help="paper001-fc, paper002-fc, paper003-fc, paper001-csnn, fc:N0-...-NL or csnn:ITEMS"),
+    ] = None,
     neuron: Annotated[str, typer.Option(help="neuron model (see `spinspice models`) or lif")] = "dw-lif",
     preset: Annotated[str | None, typer.Option(help="preset of the neuron model")] = None,
     param: ParamOpt = None,
-    epochs: Annotated[int, typer.Option(help="training epochs")] = 3,
+    epochs: Annotated[int | None, typer.Option(help="training epochs [3; cogd-sigmoid 20]")] = None,
     steps: Annotated[int, typer.Option(help="time steps (write slots) per image")] = 25,
     encoding: Annotated[
         str, typer.Option(help="rate (Bernoulli spikes) or direct (intensity as drive)")
@@ -39,7 +41,9 @@ def train(
     batch_size: Annotated[
         int | None, typer.Option("--batch-size", help="images per step [128; 16 under 3000]")
     ] = None,
-    lr: Annotated[float, typer.Option(help="Adam learning rate")] = 1e-3,
+    lr: Annotated[float | None, typer.Option(help="Adam learning rate [1e-3; cogd-sigmoid 1e-2]")] = None,
+    synapse: Annotated[str | None, typer.Option(help="cogd-sigmoid: synapse device [cogd]")] = None,
+    levels: Annotated[int | None, typer.Option(help="cogd-sigmoid: conductance levels")] = None,
     device: Annotated[str, typer.Option(help="auto (cuda when available, else cpu), cpu or cuda")] = "auto",
     max_train: Annotated[
         int | None, typer.Option("--max-train", help="use only the first N training images")
@@ -66,13 +70,8 @@ def train(
     Writes OUT (checkpoint), OUT.json (its config), OUT-stem.metrics.json (per-epoch metrics),
     OUT-stem.curve.png (loss/accuracy per epoch) and a confusion matrix PNG per network.
     """
-    result = snn.train_network(
-        dataset=dataset, arch=arch, neuron=neuron, preset=preset, params=parse_params(param),
-        epochs=epochs, steps=steps, encoding=encoding, batch_size=batch_size, lr=lr, device=device,
-        max_train=max_train, baseline=baseline, compile=compile_, schedule=schedule, array_cols=array_cols,
-        out=out, seed=seed, progress=_progress(),
-    )  # fmt: skip
-    emit(result, json_out)
+    kw = library_args(locals(), compile_="compile", param="params")
+    emit(snn.train_network(**kw | {"params": parse_params(param)}, progress=_progress()), json_out)
 
 
 @app.command()

@@ -13,22 +13,27 @@ them spike by spike.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
+from spinspice.circuits.clocked_lif import ClockedLIFCell, LIFClockParams
 from spinspice.circuits.network import CrossbarOptions, LayerCircuit, layer_drive_limit, layer_testbench
 from spinspice.circuits.synapses import LayerMapping, SynapseDevice, map_layer
 from spinspice.errors import ModelParameterError
+from spinspice.models.lif import LIFParams, lif_step
+from spinspice.models.waveforms import PulseTrain
 from spinspice.snn.arch import SpikingNet
-from spinspice.snn.neurons import DeviceNeuron, RowScheduledNeuron
+from spinspice.snn.neurons import DeviceNeuron, LeakyNeuron, RowScheduledNeuron
 
 __all__ = [
     "LAYER_SKEW_S",
+    "LIFCircuitNeuron",
     "LayerGeometry",
     "NetworkCircuits",
     "check_circuit_network",
+    "circuit_neuron",
     "expected_spikes",
     "layer_noise",
     "map_network",
@@ -56,8 +61,60 @@ class NetworkCircuits:
     geometry: tuple[LayerGeometry, ...] = ()
 
 
+@dataclasses.dataclass(frozen=True)
+class LIFCircuitNeuron:
+    """An ideal-LIF layer (:class:`~spinspice.snn.neurons.LeakyNeuron`, snnTorch ``Leaky``) as
+    the circuit pipeline sees a device layer: its cell is the clocked ideal-LIF circuit
+    (:class:`~spinspice.circuits.clocked_lif.ClockedLIFCell`, one definition: the neuron's
+    :class:`~spinspice.models.lif.LIFParams`), its write slot the cell's, one input unit the
+    current that adds ``v_unit`` to the membrane at the sample instant."""
+
+    p: LIFParams
+    clock: LIFClockParams = dataclasses.field(default_factory=LIFClockParams)
+
+    model: ClassVar[str] = "lif"
+    stochastic: ClassVar[bool] = False
+    u_max: ClassVar[None] = None  # the software neuron has no drive limit
+    dyn: ClassVar[None] = None  # no continuous device dynamics (half-select records need none)
+
+    @property
+    def cell(self) -> ClockedLIFCell:
+        return ClockedLIFCell(lif=self.p, clock=self.clock)
+
+    @property
+    def slot(self) -> PulseTrain:
+        return self.cell.network_drive()
+
+    @property
+    def u_unit(self) -> float:
+        """Write current of one input unit [A]."""
+        return self.cell.i_unit_a
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": "lif", "params": self.p.values(), "circuit": self.cell.describe_circuit()}
+
+
+def circuit_neuron(neuron: Any) -> Any:
+    """A layer's neurons as the circuit pipeline uses them: device neurons as they are, ideal-LIF
+    neurons as :class:`LIFCircuitNeuron` (their clocked circuit)."""
+    if isinstance(neuron, LeakyNeuron):
+        return LIFCircuitNeuron(neuron.p)
+    if isinstance(neuron, (DeviceNeuron, LIFCircuitNeuron)):
+        return neuron
+    raise ModelParameterError(f"{type(neuron).__name__} neurons have no circuit")
+
+
+def _lif_expected(neuron: LIFCircuitNeuron, drive: np.ndarray) -> np.ndarray:
+    """(steps, neurons) bool: :func:`~spinspice.models.lif.lif_step` on the drives (input units)."""
+    mem, out = np.zeros(drive.shape[1]), []
+    for x in drive:
+        spk, mem = lif_step(mem, x, neuron.p)
+        out.append(spk > 0.5)
+    return np.asarray(out, dtype=bool).reshape(drive.shape)
+
+
 def expected_spikes(
-    neuron: DeviceNeuron,
+    neuron: DeviceNeuron | LIFCircuitNeuron,
     inputs: np.ndarray,
     mapping: LayerMapping,
     options: CrossbarOptions,
@@ -71,8 +128,15 @@ def expected_spikes(
     Row by row, array row ``r`` is written in write slot ``r`` of the ``n_sub`` (default: the
     array's rows) of each network slot: :class:`~spinspice.snn.neurons.RowScheduledNeuron`,
     the timing a network trained with ``--schedule rows`` has.
+
+    Ideal-LIF layers (:class:`LIFCircuitNeuron`): :func:`~spinspice.models.lif.lif_step` on the
+    realised drives, one write slot per step (the clocked cell has no row-by-row timing).
     """
     x = mapping.drive(inputs)
+    if isinstance(neuron, LIFCircuitNeuron):
+        if options.multiplexed and (n_sub or options.array_shape(x.shape[1])[0]) > 1:
+            raise ModelParameterError(_LIF_ROWS)
+        return _lif_expected(neuron, x)
     xt = torch.as_tensor(x, dtype=torch.float64)
     n_rows, n_cols = options.array_shape(x.shape[1])
     cell = neuron.cell.network_cell()
@@ -289,27 +353,29 @@ def neuron_spikes(rec: dict[str, Any], k: int) -> np.ndarray:
     return _recorded_steps(rec, "neuron_spikes", k)
 
 
+_LIF_ROWS = (
+    "ideal-LIF layers sample their membrane once per write slot: build them with --schedule all "
+    "(the row-by-row schedules need device neurons)"
+)
+
+
 def check_circuit_network(net: SpikingNet) -> None:
-    """Refuse, with the way out, networks whose layers have no circuit here."""
+    """Refuse, with the way out, networks whose layers have no circuit here.  Ideal-LIF layers
+    get the clocked ideal-LIF circuit (:class:`LIFCircuitNeuron`)."""
     for k, syn in enumerate(net.synapses):
         _refuse_drive_pool(net, k)
         if not isinstance(syn, (torch.nn.Linear, torch.nn.Conv2d)):
             raise ModelParameterError(f"layer {k} ({type(syn).__name__}) has no crossbar circuit")
-        if not isinstance(net.neurons[k], DeviceNeuron):
+        neuron = net.neurons[k]
+        if not isinstance(neuron, (DeviceNeuron, LeakyNeuron)):
             raise ModelParameterError(
-                f"layer {k} has ideal-LIF neurons, which have no device circuit: train with a device "
-                "neuron (--neuron dw-lif) or swap them (import-snntorch --neuron)"
+                f"layer {k} ({type(neuron).__name__} neurons) has no circuit: use a device neuron "
+                "(--neuron dw-lif) or the ideal LIF (--neuron lif)"
             )
-        if net.neurons[k].stochastic:
-            # the noise realisation reaches the circuit (layer_testbench(noise=)), but the network's
-            # DW-MTJ neuron and its cell disagree once a domain auto-resets inside a write pulse
-            # (it steps over short passes under MTJ_B and folds paper 004's 10 ns edges into a
-            # rectangle): a circuit would be compared with the wrong reference
-            raise ModelParameterError(
-                f"layer {k}: stochastic neurons ({net.neurons[k].model}) are not supported in network "
-                "circuits yet: the network model of the DW-MTJ auto-reset inside a write pulse does not "
-                "match its cell; use a deterministic neuron (dw-lif, field-gated-lif, saf-lif)"
-            )
+        try:
+            circuit_neuron(neuron).cell  # noqa: B018  (validates the clocked cell's timing)
+        except ModelParameterError as err:
+            raise ModelParameterError(f"layer {k}: {err}") from None
 
 
 def network_circuits(
@@ -342,14 +408,14 @@ def network_circuits(
     n_sub = None
     if single:
         n_sub = max(options.array_shape(g.n_out)[0] for g in geometry) if options.multiplexed else 1
-        t_off = min(n.slot.t_off_s for n in net.neurons)  # type: ignore[attr-defined]
+        t_off = min(circuit_neuron(n).slot.t_off_s for n in net.neurons)
         if (n_layers - 1) * LAYER_SKEW_S > t_off / 2:
             raise ModelParameterError(
                 f"{n_layers} layers skewed by {LAYER_SKEW_S:g} s each do not fit in half the "
                 f"{t_off:g} s OFF part of a slot: write one netlist per layer (drop --single)"
             )
-        period = net.neurons[0].slot.period_s  # type: ignore[attr-defined]
-        if any(n.slot.period_s != period for n in net.neurons):  # type: ignore[attr-defined]
+        period = circuit_neuron(net.neurons[0]).slot.period_s
+        if any(circuit_neuron(n).slot.period_s != period for n in net.neurons):
             raise ModelParameterError("--single needs one write slot for every layer")
         t_stop = steps * n_sub * period + (n_layers - 1) * LAYER_SKEW_S
     mappings = map_network(
@@ -363,7 +429,7 @@ def network_circuits(
             # the previous layer's (pooled) spikes: torch's, or with --single what its circuit gives
             prev = geometry[k - 1].pooled(expected[-1]) if single else pooled_spikes(rec, k - 1)
             inp = np.concatenate([np.zeros((1, prev.shape[1])), prev[:-1]], axis=0).astype(float)
-        neuron: DeviceNeuron = net.neurons[k]  # type: ignore[assignment]
+        neuron = circuit_neuron(net.neurons[k])
         noise = layer_noise(rec, k, neuron)
         skew = k * LAYER_SKEW_S if single else 0.0
         circuit = layer_testbench(
@@ -376,7 +442,10 @@ def network_circuits(
             weight_mask=geo.mask,
             title=(
                 f"spinspice network layer {k} of {net.config.arch!r}: {geo.weight.shape[1]} inputs x "
-                f"{geo.n_out} {neuron.model} neurons" + (" (convolution)" if geo.kind == "conv" else "")
+                f"{geo.n_out} {neuron.model} neurons"
+                # lower case: ngspice writes the title into the raw file lower-cased (verify-raw)
+                + (" (clocked ideal-lif circuit)" if isinstance(neuron, LIFCircuitNeuron) else "")
+                + (" (convolution)" if geo.kind == "conv" else "")
             ),
             pool_groups=geo.pool_groups(),
             noise=noise,

@@ -15,7 +15,13 @@ import numpy as np
 
 from spinspice.circuits.registry import get_model
 from spinspice.circuits.synapses import get_synapse_device
-from spinspice.cosim.build import LAYER_SKEW_S, NetworkCircuits, network_circuits
+from spinspice.cosim.build import (
+    LAYER_SKEW_S,
+    LIFCircuitNeuron,
+    NetworkCircuits,
+    circuit_neuron,
+    network_circuits,
+)
 from spinspice.cosim.runner import cosim_settings, trained_schedule
 from spinspice.errors import ModelParameterError
 from spinspice.io import Result, seed_all, staged_output
@@ -38,6 +44,12 @@ def _layer_extras(net: Any, nc: NetworkCircuits, single: bool) -> list[dict[str,
             {
                 **geo.describe(),
                 "n_nonzero_weights": int((weight != 0).sum()),
+                # the neuron circuit: a device cell, or the behavioural clocked ideal-LIF circuit
+                "neuron_circuit": (
+                    nc.layers[k].cell.describe_circuit()
+                    if hasattr(nc.layers[k].cell, "describe_circuit")
+                    else {"kind": f"{nc.layers[k].cell.model} device cell"}
+                ),
                 **(
                     {
                         # the latched OR outputs (probes pool<i>): high in the slot after the spike
@@ -151,7 +163,18 @@ def write_netlists(
     :func:`~spinspice.cosim.runner.cosim_settings` keywords (``synapse``, ``levels``,
     ``variability``, ``clip_percentile``, ``v_read_v``, ``r_wire_ohm``, ``c_wire_f``,
     ``tile``, ``array_cols``, ``schedule``).  ``single``: one netlist of the whole network,
-    layers joined by spike latches.  Written into ``out`` (None: call ``.write`` yourself)."""
+    layers joined by spike latches.  Written into ``out`` (None: call ``.write`` yourself).
+    A Co/Gd ANN checkpoint goes to :func:`spinspice.cosim.ann.write_cogd_netlists` (one
+    ``network.cir``; ``v_read_v`` and ``variability`` apply)."""
+    from spinspice.snn.ann import is_cogd_ann
+
+    if is_cogd_ann(checkpoint):
+        from spinspice.cosim.ann import write_cogd_netlists
+
+        kw = {k: settings[k] for k in ("v_read_v", "variability") if settings.get(k) is not None}
+        return write_cogd_netlists(  # type: ignore[return-value]
+            checkpoint, sample=sample, dataset=dataset, out=out or Path("results/netlist"), seed=seed, **kw
+        )
     checkpoint = Path(checkpoint)
     seed_all(seed)
     ck, data = load_with_data(checkpoint, dataset, classes=False)
@@ -181,10 +204,14 @@ def write_netlists(
         "synapse_device": device.to_json(),
         "crossbar": dataclasses.asdict(options),
         "steps": ck.config.steps,
-        "slot_s": ck.net.neurons[0].slot.period_s,
+        "slot_s": circuit_neuron(ck.net.neurons[0]).slot.period_s,
         "seed": seed,
     }
-    models = {n.model: get_model(n.model).compact_model() for n in ck.net.neurons}
+    # Verilog-A of the device models (the clocked ideal-LIF cell is RC + XSPICE logic: none)
+    circuits = [circuit_neuron(n) for n in ck.net.neurons]
+    models = {
+        n.model: get_model(n.model).compact_model() for n in circuits if not isinstance(n, LIFCircuitNeuron)
+    }
     result = NetlistResult(nc, _layer_extras(ck.net, nc, single), models, meta, single)
     if out is not None:
         result.write(out)

@@ -253,7 +253,9 @@ def format_cosim_markdown(r: dict[str, Any]) -> str:
         f"# Co-simulation of `{r['checkpoint']}` ({st['mode']} mode)",
         "",
         f"{r['n_samples']} test images of `{r['dataset']}`; network `{r['network']['arch']}` with "
-        f"{r['network']['neuron']} neurons, {r['network']['steps']} steps of "
+        f"{r['network']['neuron']} neurons"
+        + (f" ({r['network']['neuron_circuit']})" if r["network"].get("neuron_circuit") else "")
+        + f", {r['network']['steps']} steps of "
         f"{_eng(r['network']['slot_s'], 's')}; "
         f"synapses `{st['synapse']}`, schedule `{st['options']['schedule']}`, backend `{st['backend']}`, "
         f"seed {r['seed']}. Circuit spikes are compared with the trained torch network's spikes "
@@ -280,6 +282,15 @@ def format_cosim_markdown(r: dict[str, Any]) -> str:
         f"{r.get('unmatched_circuit_spikes', 'n/a')} |",
         f"| half-select disturbance | {_half(r.get('half_select'))} |",
         f"| images without output spikes | {r['samples_without_output_spikes']} |",
+        *(
+            [
+                f"| torch accuracy over {len(ns['seeds'])} noise seeds (whole test set) | "
+                f"{_pct(ns['mean'])} +- {ns['std'] * 100:.1f} % "
+                f"(range {_pct(ns['min'])} - {_pct(ns['max'])}) |"
+            ]
+            if (ns := r.get("noise_seeds"))
+            else []
+        ),
         "",
         "Latency counts from the first input pulse; the decision is the first spike of the "
         "winning class (most output spikes, lowest index on ties, as torch decides), or the end "

@@ -40,7 +40,9 @@ from spinspice.circuits.synapses import LayerMapping, get_synapse_device
 from spinspice.cosim.agreement import layer_agreement
 from spinspice.cosim.build import (
     LayerGeometry,
+    LIFCircuitNeuron,
     check_circuit_network,
+    circuit_neuron,
     expected_spikes,
     layer_noise,
     map_network,
@@ -157,8 +159,9 @@ class PreparedNetwork:
     geometry: tuple[LayerGeometry, ...] = ()
 
     @property
-    def neurons(self) -> tuple[DeviceNeuron, ...]:
-        return tuple(self.net.neurons)  # type: ignore[arg-type]
+    def neurons(self) -> tuple[DeviceNeuron | LIFCircuitNeuron, ...]:
+        """Every layer's neurons as their circuits see them (ideal LIF: the clocked cell)."""
+        return tuple(circuit_neuron(n) for n in self.net.neurons)
 
 
 def prepare(net: SpikingNet, settings: CosimSettings) -> PreparedNetwork:
@@ -454,6 +457,7 @@ def simulate_sample(
                     "cells_in_series": lc.cells_in_series,
                 },
                 "half_select": _half_select_record(half_select, neuron),
+                "neuron_circuit": _circuit_record(lc),
             }
         )
         # the next layer reads this layer's circuit spikes (max-pooled: OR of each window) a step later
@@ -493,7 +497,14 @@ def simulate_sample(
     }
 
 
-def _half_select_record(changes: dict[int, float], neuron: DeviceNeuron) -> dict[str, Any] | None:
+def _circuit_record(lc: LayerCircuit) -> dict[str, Any]:
+    """What kind of neuron circuit a layer has: a device cell, or the behavioural clocked
+    ideal-LIF circuit (with its membrane, threshold and unit current)."""
+    describe = getattr(lc.cell, "describe_circuit", None)
+    return describe() if describe is not None else {"kind": f"{lc.cell.model} device cell"}
+
+
+def _half_select_record(changes: dict[int, float], neuron: Any) -> dict[str, Any] | None:
     """The layer's half-select disturbance: the largest device-state change of a cell during
     other rows' write pulses, also as a fraction of its rest-to-threshold gap."""
     if not changes:

@@ -79,7 +79,9 @@ def _pct(x: float | None) -> str:
 def cosim_summary(r: dict[str, Any], out: Path | None) -> str:
     """The lines ``spinspice cosim`` prints for a report."""
     lines = [
-        f"{r['n_samples']} images, {r['settings']['mode']} mode: accuracy torch "
+        f"{r['n_samples']} images, {r['settings']['mode']} mode"
+        + (f" ({r['network']['neuron_circuit']} neurons)" if r["network"].get("neuron_circuit") else "")
+        + ": accuracy torch "
         f"{_pct(r['torch_accuracy'])}, circuit {_pct(r['circuit_accuracy'])}; class agreement "
         f"{_pct(r['class_agreement'])}",
         f"spike agreement (+-1 step) {_pct(r['spike_agreement'])} (hidden "
@@ -88,6 +90,11 @@ def cosim_summary(r: dict[str, Any], out: Path | None) -> str:
         f"{r['energy_per_inference_j'] * 1e12:.4g} pJ, per spike "
         + (f"{r['energy_per_spike_j'] * 1e12:.4g} pJ" if r["energy_per_spike_j"] else "n/a"),
     ]
+    if ns := r.get("noise_seeds"):
+        lines.append(
+            f"stochastic neurons: compared on torch's noise realisation of each image; torch accuracy "
+            f"over {len(ns['seeds'])} noise seeds {_pct(ns['mean'])} +- {ns['std'] * 100:.1f} %"
+        )
     for s in r.get("schedules", []):
         lines.append(
             f"  schedule {s['schedule']}: {s['write_drivers']} write drivers, {s['select_devices']} select "
@@ -165,7 +172,20 @@ def run(
     local processes (0: one per core); ``scheduler``: a Dask scheduler address instead.
     ``compare_schedules`` also runs the other field-line schedule.  Writes the report into
     ``out`` and journals every image in ``out/jobs`` (``resume``/``fresh`` as the CLI).
-    A run whose images partly failed returns normally: see :attr:`CosimResult.failed`."""
+    A run whose images partly failed returns normally: see :attr:`CosimResult.failed`.
+    A Co/Gd ANN checkpoint (``kind = "cogd-ann"``) goes to
+    :func:`spinspice.cosim.ann.cosim_cogd_ann` (``backend``, ``v_read_v``, ``variability``,
+    ``timeout_s`` apply; the spiking settings do not)."""
+    from spinspice.snn.ann import is_cogd_ann
+
+    if is_cogd_ann(checkpoint):
+        from spinspice.cosim.ann import cosim_cogd_ann
+
+        kw = {k: settings[k] for k in ("backend", "v_read_v", "variability", "timeout_s") if k in settings}
+        return cosim_cogd_ann(  # type: ignore[return-value]
+            checkpoint, samples=samples, dataset=dataset, out=out, workers=workers,
+            keep_netlists=keep_netlists, seed=seed, progress=progress, **kw,
+        )  # fmt: skip
     out = Path(out)
     checkpoint = Path(checkpoint)
     seed_all(seed)
@@ -174,7 +194,7 @@ def run(
     st = cosim_settings(seed=seed, **trained_schedule(ck.config, settings))
     st = dataclasses.replace(st, traced=resolve_traces(trace, ck.net, data.x_test[ids[0]], seed + ids[0]))
     prepared = prepare(ck.net, st)  # refuses networks without circuits before any work
-    neuron = ck.net.neurons[0]
+    neuron = prepared.neurons[0]  # as its circuit sees it (ideal LIF: the clocked cell)
     meta = {
         "checkpoint": checkpoint.name,
         "checkpoint_sha256": checkpoint_digest(checkpoint),
@@ -183,6 +203,8 @@ def run(
             "arch": ck.config.arch,
             "layers": [list(s.weight.shape) for s in ck.net.synapses],
             "neuron": neuron.model,
+            # the neuron circuit when it is no device cell (ideal LIF: the behavioural clocked cell)
+            **({"neuron_circuit": kind} if (kind := getattr(neuron.cell, "circuit_kind", None)) else {}),
             "steps": ck.config.steps,
             "slot_s": neuron.slot.period_s,
         },
@@ -249,5 +271,11 @@ def run(
             ]
         report["n_requested"] = len(ids)
         report["failed_samples"] = failed
+        if any(getattr(n, "stochastic", False) for n in ck.net.neurons):
+            # the circuit is checked on one noise realisation per image; the network's accuracy
+            # is a distribution over realisations: the whole test set under several seeds
+            from spinspice.snn.api import noise_seed_accuracy
+
+            report["noise_seeds"] = noise_seed_accuracy(ck.net, data, "cpu")
         report = write_cosim_outputs(report, results, stage)
     return CosimResult(report, results, out, resumed)

@@ -32,7 +32,7 @@ from spinspice.models.compact import CompactModel, Contribution, Variable
 from spinspice.models.expr import Equation, node_voltage, symbols
 from spinspice.models.params import ParamSet, param
 
-__all__ = ["LIF_RHS", "LIFParams", "compact_model", "lif_step"]
+__all__ = ["LIF_RHS", "LIFParams", "compact_model", "lif_step", "pulse_weight_s"]
 
 SNN = "snnTorch Leaky (paper 001 Table 2 baseline)"
 
@@ -142,6 +142,37 @@ def lif_step(mem: Any, input_: Any, p: LIFParams, backend: str = "numpy") -> tup
     if backend == "torch":
         spk = spk.to(new.dtype) if hasattr(spk, "to") else spk
     return spk, new
+
+
+def pulse_weight_s(t_edge_s: float, t_on_s: float, t_after_s: float, tau_s: float) -> float:
+    r"""``K`` [s]: what a unit-amplitude current pulse leaves on an RC membrane at a later sample.
+
+    The pulse is the charge-equivalent trapezoid of a write slot (rise ``t_edge``, plateau
+    ``t_on - t_edge``, fall ``t_edge``: :func:`~spinspice.circuits.network.slot_pwl`), starting
+    at ``s = 0``; the sample is taken ``t_after`` after it ends, at ``t_s = t_on + t_edge +
+    t_after``.  With ``C dV/dt = -V/R + I(t)`` and ``tau = R C``::
+
+        V(t_s) = (I_0 / C) K,    K = integral_0^{t_on + t_edge} shape(s) exp(-(t_s - s)/tau) ds
+
+    so a current ``I_0 = C v_unit / K`` adds exactly ``v_unit`` at the sample (the clocked
+    ideal-LIF cell, docs/netlists.md "Ideal-LIF layers").  Closed form: the plateau gives
+    ``tau (e^{b} - e^{a})`` and each edge ``tau^2/t_edge (x e^x - e^x + 1)`` weighted by its
+    end's exponential, with ``x = t_edge/tau``.
+    """
+    if not (0 < t_edge_s < t_on_s and t_after_s >= 0 and tau_s > 0):
+        raise ModelParameterError(
+            f"pulse_weight_s: need 0 < t_edge ({t_edge_s:g} s) < t_on ({t_on_s:g} s), t_after >= 0 "
+            f"({t_after_s:g} s) and tau > 0 ({tau_s:g} s)"
+        )
+    x = t_edge_s / tau_s
+    t_s = t_on_s + t_edge_s + t_after_s
+    # rise ramp (0 -> 1 over [0, e]) and fall ramp (1 -> 0 over [t_on, t_on + e]), stable for small x
+    ramp_up = tau_s * (x * math.exp(x) - math.expm1(x)) / x  # int_0^e (u/e) e^{u/tau} du
+    ramp_down = tau_s * math.expm1(x) - ramp_up  # int_0^e (1 - u/e) e^{u/tau} du
+    rise = math.exp(-t_s / tau_s) * ramp_up
+    plateau = tau_s * (math.exp((t_on_s - t_s) / tau_s) - math.exp((t_edge_s - t_s) / tau_s))
+    fall = math.exp((t_on_s - t_s) / tau_s) * ramp_down
+    return rise + plateau + fall
 
 
 def compact_model(p: LIFParams) -> CompactModel:

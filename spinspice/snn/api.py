@@ -32,6 +32,7 @@ from spinspice.io import (
 if TYPE_CHECKING:
     import numpy as np
 
+    from spinspice.snn.ann import AnnTrainResult
     from spinspice.snn.arch import SpikingNet
 
 __all__ = [
@@ -81,6 +82,8 @@ def _train_outputs(stage: Path, stem: str, runs: dict[str, Run], meta: dict[str,
             f"{net.config.neuron['model']}: test accuracy {info['test_accuracy'] * 100:.1f} %",
         )
         out[name] = {**summary, "history": info["history"], "confusion": info["confusion"]}
+        if "noise_seeds" in info:  # a stochastic network's accuracy over several noise draws
+            out[name]["noise_seeds"] = info["noise_seeds"]
     plot_history(
         {out[k]["neuron"]["model"]: out[k]["history"] for k in out if out[k]["history"]},
         stage / f"{stem}.curve.png",
@@ -167,16 +170,16 @@ class TrainResult(Result):
 
 def train_network(
     dataset: str = "mnist5k",
-    arch: str = "paper001-fc",
+    arch: str | None = None,
     neuron: str = "dw-lif",
     preset: str | None = None,
     params: Mapping[str, Any] | None = None,
     *,
-    epochs: int = 3,
+    epochs: int | None = None,
     steps: int = 25,
     encoding: str = "rate",
     batch_size: int | None = None,
-    lr: float = 1e-3,
+    lr: float | None = None,
     device: str = "auto",
     max_train: int | None = None,
     baseline: bool = True,
@@ -187,11 +190,20 @@ def train_network(
     out: str | Path = Path("results/train/model.pt"),
     seed: int = 0,
     progress: Any = None,
-) -> TrainResult:
+    synapse: str | None = None,
+    levels: int | None = None,
+) -> TrainResult | AnnTrainResult:
     """Train a spiking network whose neurons are the device model ``neuron`` (SPEC 4).
 
-    ``dataset``: mnist5k, digits, mnist:FOLDER or fashion-mnist:FOLDER; ``arch``: paper001-fc,
-    paper002-fc, paper001-csnn or fc:N0-N1-...-NL; ``params``: overrides of the neuron
+    ``neuron="cogd-sigmoid"`` trains paper 003's non-spiking Co/Gd sigmoid ANN instead
+    (:func:`spinspice.snn.ann.train_cogd_ann`: ``arch`` paper003-fc (default) or fc:...,
+    ``params`` the device's, ``synapse`` (default cogd) / ``levels`` its quantisation-aware
+    synapses, 20 epochs at ``lr`` 1e-2 by default; the spiking options do not apply) and
+    returns its :class:`~spinspice.snn.ann.AnnTrainResult`.
+
+    ``dataset``: mnist5k, digits, mnist:FOLDER or fashion-mnist:FOLDER; ``arch``: paper001-fc
+    (default), paper002-fc, paper001-csnn, csnn:ITEMS or fc:N0-N1-...-NL; ``epochs`` (default
+    3) and ``lr`` (Adam, default 1e-3); ``params``: overrides of the neuron
     model's parameters (name -> value or text with SI suffix); ``steps``: time steps (write
     slots) per image; ``encoding``: rate (Bernoulli spikes) or direct; ``device``: auto, cpu
     or cuda; ``batch_size``: images per optimiser step (None: 128, or 16 for training sets
@@ -209,6 +221,21 @@ def train_network(
     Writes ``out`` (checkpoint), its config (``.json``), ``<stem>.metrics.json`` (the report),
     ``<stem>.curve.png`` and a confusion matrix PNG per network beside it.
     """
+    if neuron == "cogd-sigmoid":  # paper 003's ANN: its own trainer and checkpoint kind
+        from spinspice.snn.ann import train_cogd_ann
+
+        return train_cogd_ann(
+            dataset, arch or "paper003-fc", epochs=20 if epochs is None else epochs,
+            lr=1e-2 if lr is None else lr, batch_size=batch_size or 32, seed=seed, out=out,
+            device_params=params, synapse=synapse or "cogd", levels=levels, max_train=max_train,
+            progress=progress,
+        )  # fmt: skip
+    if synapse is not None or levels is not None:
+        raise ModelParameterError(
+            "--synapse/--levels train the Co/Gd ANN's quantised synapses (--neuron cogd-sigmoid); a "
+            "spiking network's synapse device is chosen when it is netlisted (netlist/cosim --synapse)"
+        )
+    arch, epochs, lr = arch or "paper001-fc", 3 if epochs is None else epochs, 1e-3 if lr is None else lr
     import torch
 
     from spinspice.snn.arch import NetConfig, SpikingNet, parse_arch

@@ -32,6 +32,7 @@ and a one-slot tangent for the state (see :meth:`DeviceNeuron.forward`).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
 import warnings
@@ -88,6 +89,12 @@ def compile_setting(enabled: bool) -> Iterator[None]:
         set_compile_min(saved)
 
 
+#: edges of at least this fraction of the ON time are integrated as ramps (``edges_resolved``)
+EDGE_RESOLVED = 0.05
+#: constant-drive pieces per resolved edge
+EDGE_PIECES = 4
+
+
 class DeviceNeuron(nn.Module):
     """A layer of device neurons of one cell type (all neurons share the cell's parameters)."""
 
@@ -117,7 +124,7 @@ class DeviceNeuron(nn.Module):
         #: line is off (row-by-row field-gated arrays between the row's windows), so neither the
         #: write nor the reset current moves the state (the dynamics' ``nz`` = 0), only the leak
         self.gate_closed = gate_closed
-        self.slot = slot or cell.default_drive()
+        self.slot = slot or cell.network_drive()
         cell = cell.network_cell()
         if not (self.slot.t_on_s > 0 and self.slot.t_off_s >= 0):
             raise ModelParameterError("the write slot needs t_on_s > 0 and t_off_s >= 0")
@@ -129,7 +136,10 @@ class DeviceNeuron(nn.Module):
             )
         self.v_hi, self.v_lo = cell.thresholds_v()
         ts = self.dyn.threshold_state
-        self.hi, self.lo = (ts[1], ts[2]) if ts is not None else (self.v_hi, self.v_lo)
+        # the comparator's events: crossings of the threshold state, of the event state (DW-MTJ:
+        # the wall entering MTJ_B), else of the read-out voltage
+        ev = self.dyn.event_state or ts
+        self.hi, self.lo = (ev[1], ev[2]) if ev is not None else (self.v_hi, self.v_lo)
         self.span = abs(self.hi - self.lo) or 1.0
         # the surrogate measures the distance to firing on a progress state: the threshold state,
         # else the model's declared progress (DW-MTJ: wall position), else the read-out voltage
@@ -156,6 +166,9 @@ class DeviceNeuron(nn.Module):
         self._compile_failed = False
         self._fast = False
         self.alpha = float(alpha)
+        #: integrate a domain-wall neuron (the cell's :class:`WallMotion`) event by event; False:
+        #: sub-step its equations (the reference the event integration is tested against)
+        self.wall_events = True
         dwmtj = getattr(cell, "dwmtj", None)
         self.sigma = float(dwmtj.sigma) if dwmtj is not None else 0.0
         if self.sigma > 0 and not math.isclose(dwmtj.noise_interval_s, self.slot.period_s, rel_tol=1e-9):
@@ -225,10 +238,53 @@ class DeviceNeuron(nn.Module):
             f"u_unit={self.u_unit:g}, substeps={self.substeps}"
         )
 
+    @property
+    def edges_resolved(self) -> bool:
+        """Whether the pulse's edges are integrated as ramps (they last at least
+        :data:`EDGE_RESOLVED` of the ON time: paper 004's 10 ns edges on 40 ns) rather than
+        folded into the charge-equivalent rectangle of ``t_on_s``."""
+        return self.slot.t_edge_s >= EDGE_RESOLVED * self.slot.t_on_s
+
+    def _on_phases(self, u: Any, nz: Any) -> list[tuple[Any, float, int, Any]]:
+        """The ON part: one phase at the drive ``u`` for ``t_on_s``, or, with resolved edges, the
+        trapezoid the write driver makes (rise, plateau, fall; each edge in
+        :data:`EDGE_PIECES` steps at its pieces' mid values: the same charge, the same timing).
+        ``u`` is the unclipped device drive; the driver's current limit clips the instantaneous
+        drive, so a clipped trapezoid keeps steeper edges (more charge than the clipped
+        rectangle), as in the circuit."""
+        t_on, n_on = self.slot.t_on_s, self.substeps[0]
+        lim = None if self.u_max is None else self.u_max * abs(self.u_unit)
+
+        def clip(v: Any) -> Any:
+            return v if lim is None else v.clamp(-lim, lim)
+
+        if not self.edges_resolved:
+            return [(clip(u), t_on, n_on, nz)]
+
+        def ramp(f0: float, f1: float) -> Any:
+            """The mean of the clipped drive ``clip(u f)`` over ``f`` in ``[f0, f1]``."""
+            if lim is None:
+                return u * (0.5 * (f0 + f1))
+            a = u.abs() if isinstance(u, torch.Tensor) else torch.as_tensor(abs(u), dtype=torch.float64)
+            knee = (lim / a).clamp(f0, f1)  # where the ramp reaches the limit
+            charge = a * (knee**2 - f0**2) / 2 + lim * (f1 - knee)
+            return torch.sign(torch.as_tensor(u)) * charge / (f1 - f0)
+
+        tr = self.slot.t_edge_s
+        n_piece = max(1, math.ceil(n_on * tr / (EDGE_PIECES * t_on) - 1e-9))
+        cuts = [i / EDGE_PIECES for i in range(EDGE_PIECES + 1)]
+        rise = [(ramp(f0, f1), tr / EDGE_PIECES, n_piece, nz) for f0, f1 in itertools.pairwise(cuts)]
+        fall = [(r, d, n, z) for r, d, n, z in reversed(rise)]
+        plateau = (clip(u), t_on - tr, max(1, math.ceil(n_on * (t_on - tr) / t_on - 1e-9)), nz)
+        return [*rise, plateau, *fall]
+
     def _off_phases(self, nz: Any) -> list[tuple[float, float, int, Any]]:
-        """The OFF part: one phase, or three around the gate-closed interval (sub-steps shared
-        in proportion to their durations)."""
+        """The OFF part (after the falling edge where edges are resolved): one phase, or three
+        around the gate-closed interval (sub-steps shared in proportion to their durations)."""
         t_off, n_off = self.slot.t_off_s, self.substeps[1]
+        if self.edges_resolved and t_off > 0:
+            t_off -= self.slot.t_edge_s
+            n_off = max(1, math.ceil(n_off * t_off / self.slot.t_off_s - 1e-9)) if n_off else 0
         if self.gate_closed is None or n_off == 0:
             return [(0.0, t_off, n_off, nz)]
         a, d = self.gate_closed
@@ -330,8 +386,8 @@ class DeviceNeuron(nn.Module):
         return None if self._fast and not self._compile_failed else self._held(fire, u, nz)
 
     def _level(self, y: torch.Tensor) -> torch.Tensor:
-        ts = self.dyn.threshold_state
-        return y[ts[0]] if ts is not None else self.dyn.comparator_input(y, torch)
+        ev = self.dyn.event_state or self.dyn.threshold_state
+        return y[ev[0]] if ev is not None else self.dyn.comparator_input(y, torch)
 
     def _z(self, y: torch.Tensor) -> torch.Tensor:
         """Normalised distance to firing (0 at the threshold) for the surrogate gradient."""
@@ -477,11 +533,44 @@ class DeviceNeuron(nn.Module):
         z_max = torch.full_like(fire, -math.inf)
         h = dur / n
         for i in range(n):
-            y, fire, wait, sp, z, when = self._substep(y, fire, wait, u, nz, h)
+            y, fire, wait, sp, z, when = self._refined_substep(y, fire, wait, u, nz, h)
             first = torch.where(torch.isnan(first), t0 + i * h + when, first)
             spiked = spiked | sp
             z_max = torch.maximum(z_max, z)
         return y, fire, wait, spiked, z_max, first
+
+    def _refined_substep(
+        self, y: torch.Tensor, fire: torch.Tensor, wait: torch.Tensor, u: Any, nz: Any, h: float
+    ) -> tuple[torch.Tensor, ...]:
+        """:meth:`_substep`, redone in steps of at most the model's ``fine_step_s`` for the
+        neurons whose sub-step its ``refine`` marks (a fast relaxation inside it: the DW-MTJ
+        auto-reset), from the same start."""
+        out = self._substep(y, fire, wait, u, nz, h)
+        mark, fine = self.dyn.refine, self.dyn.fine_step_s
+        if mark is None or fine is None or h <= fine:
+            return out
+        need = mark(y, out[0], torch)
+        if not bool(need.any()):
+            return out
+        idx = need.nonzero().squeeze(1)
+
+        def pick(v: Any) -> Any:
+            return v[idx] if isinstance(v, torch.Tensor) and v.dim() > 0 else v
+
+        ys, fs, ws, us, nzs = y[:, idx], fire[idx], wait[idx], pick(u), pick(nz)
+        m = math.ceil(h / fine - 1e-9)
+        hh = h / m
+        sp_s = torch.zeros_like(fs, dtype=torch.bool)
+        when_s = torch.full_like(fs, math.nan)
+        z_s = torch.full_like(fs, -math.inf)
+        for i in range(m):
+            ys, fs, ws, sp, z, when = self._substep(ys, fs, ws, us, nzs, hh)
+            when_s = torch.where(torch.isnan(when_s), i * hh + when, when_s)
+            sp_s, z_s = sp_s | sp, torch.maximum(z_s, z)
+        y_out, fire_out, wait_out, spiked, z_out, when_out = (v.clone() for v in out)
+        y_out[:, idx], fire_out[idx], wait_out[idx] = ys, fs, ws
+        spiked[idx], z_out[idx], when_out[idx] = sp_s, z_s, when_s
+        return y_out, fire_out, wait_out, spiked, z_out, when_out
 
     def _at_bound(self, y: torch.Tensor) -> torch.Tensor:
         """True where any state sits on (within 1e-6 of the range of) one of its bounds."""
@@ -503,6 +592,8 @@ class DeviceNeuron(nn.Module):
         (:meth:`_substeps_needed`), so a few strongly driven neurons do not
         make the whole layer take their small steps.
         """
+        if self.dyn.wall is not None and self.wall_events:
+            return self._integrate_wall(x, state, nz)
         y, fire, wait = state
         shape = x.shape
         n_states = y.shape[0]
@@ -515,8 +606,7 @@ class DeviceNeuron(nn.Module):
             first = torch.full_like(ff, math.nan)
             z_max = torch.full_like(ff, -math.inf)
             t0 = 0.0
-            phases = [(self.drive(x).reshape(-1), self.slot.t_on_s, self.substeps[0], nzf)]
-            phases += self._off_phases(nzf)
+            phases = self._on_phases(x.reshape(-1) * self.u_unit, nzf) + self._off_phases(nzf)
             for u, dur, n, nzf in phases:
                 if n == 0:
                     continue
@@ -546,6 +636,81 @@ class DeviceNeuron(nn.Module):
                         first[idx] = torch.where(torch.isnan(first_in[idx]), when, first_in[idx])
                 t0 += dur
         new = (yf.reshape(y.shape), ff.reshape(shape), wf.reshape(shape))
+        return new, spiked.reshape(shape), z_max.reshape(shape), first.reshape(shape)
+
+    def _integrate_wall(
+        self, x: torch.Tensor, state: State, nz: Any
+    ) -> tuple[State, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`integrate` of a domain-wall neuron event by event (:class:`WallMotion`): in
+        each constant-drive phase the wall runs linearly to the next event -- the comparator
+        firing (wall at ``fire_at``), its release (a wall pulled back below ``release_at``) or
+        the auto-reset (``exit_at``), after which it rests for the tabulated dead time and moves
+        on from the tabulated resume position.  Exact for the linear motion; the reset is the
+        table's, taken at the speed the wall had when it left the track."""
+        wall = self.dyn.wall
+        y, fire, wait = state
+        shape = x.shape
+        with torch.no_grad():
+            yf = y.reshape(y.shape[0], -1).clone()
+            pos, ff = yf[wall.index], fire.reshape(-1).clone()
+            nzf = nz.expand(shape).reshape(-1) if isinstance(nz, torch.Tensor) and nz.dim() > 0 else nz
+            like = pos
+            speeds = torch.as_tensor(wall.table_speed, dtype=like.dtype, device=like.device)
+            dead_tab = torch.as_tensor(wall.table_dead_s, dtype=like.dtype, device=like.device)
+            resume_tab = torch.as_tensor(wall.table_resume, dtype=like.dtype, device=like.device)
+
+            def table(col: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+                vc = v.clamp(float(speeds[0]), float(speeds[-1]))
+                i = torch.searchsorted(speeds, vc).clamp(1, len(speeds) - 1)
+                w = (vc - speeds[i - 1]) / (speeds[i] - speeds[i - 1])
+                return col[i - 1] + w * (col[i] - col[i - 1])
+
+            dead = torch.zeros_like(pos)  # remaining dead time of an auto-reset [s]
+            resume = torch.zeros_like(pos)
+            spiked = torch.zeros_like(ff, dtype=torch.bool)
+            first = torch.full_like(ff, math.nan)
+            z_max = torch.full_like(ff, -math.inf)
+            inf = torch.full_like(pos, math.inf)
+            t0 = 0.0
+            phases = self._on_phases(x.reshape(-1) * self.u_unit, nzf) + self._off_phases(nzf)
+            for drive, dur, _, nzp in phases:
+                v = torch.as_tensor(wall.speed(drive, nzp, torch), dtype=like.dtype).expand_as(pos)
+                rem = torch.full_like(pos, dur)
+                for _ in range(8):  # events per phase: fire, reset, fire again ...
+                    rest = torch.minimum(dead, rem)
+                    dead, rem = dead - rest, rem - rest
+                    pos = torch.where((rest > 0) & (dead <= 0), resume, pos)
+                    moving = (dead <= 0) & (rem > 0)
+                    idle = ff < 0.5
+                    t_fire = torch.where(idle & (v > 0) & (pos < wall.fire_at), (wall.fire_at - pos) / v, inf)
+                    t_exit = torch.where(v > 0, (wall.exit_at - pos).clamp(min=0) / v, inf)
+                    t_rel = torch.where(
+                        ~idle & (v < 0) & (pos >= wall.release_at), (pos - wall.release_at) / -v, inf
+                    )
+                    t_ev = torch.minimum(torch.minimum(t_fire, t_exit), t_rel)
+                    hit = moving & (t_ev <= rem)
+                    step = torch.where(moving, torch.where(hit, t_ev, rem), torch.zeros_like(rem))
+                    pos = pos + v * step
+                    rem = rem - step
+                    up = hit & (t_ev == t_fire)
+                    out = hit & (t_ev == t_exit) & ~up
+                    down = (hit & (t_ev == t_rel) & ~up) | out
+                    when = t0 + dur - rem + self.delay
+                    first = torch.where(up & torch.isnan(first), when, first)
+                    spiked = spiked | up
+                    z_max = torch.where(up, torch.maximum(z_max, (pos - self.z_hi) / self.z_span), z_max)
+                    ff = torch.where(up, torch.ones_like(ff), torch.where(down, torch.zeros_like(ff), ff))
+                    dead = torch.where(out, table(dead_tab, v), dead)
+                    resume = torch.where(out, table(resume_tab, v), resume)
+                    if not bool(hit.any()):
+                        break
+                shown = torch.where(dead > 0, resume, pos)
+                z_max = torch.maximum(z_max, (shown - self.z_hi) / self.z_span)
+                t0 += dur
+            # a reset still under way at the slot's end has finished before the next pulse
+            pos = torch.where(dead > 0, resume, pos)
+            yf[wall.index] = pos
+        new = (yf.reshape(y.shape), ff.reshape(shape), wait)
         return new, spiked.reshape(shape), z_max.reshape(shape), first.reshape(shape)
 
     def forward(
@@ -757,7 +922,7 @@ def make_neuron(
     cell, _ = get_cell(model, spec.get("preset"))
     slot_keys = {"t_on_s", "t_off_s", "u_unit"}
     cell = cell.with_text({k: v for k, v in params.items() if k not in slot_keys})
-    slot = cell.default_drive()
+    slot = cell.network_drive()
     # the slot and the input unit are given as numbers or as text with an SI suffix (-p t_on_s=1u)
     changes = {k: parse_value(params[k], "s", name=k) for k in ("t_on_s", "t_off_s") if k in params}
     if changes:
