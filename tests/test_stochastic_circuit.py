@@ -110,6 +110,25 @@ def test_clipped_trapezoid_keeps_the_circuits_charge() -> None:
         assert charge == pytest.approx(want, rel=1e-4)
 
 
+def test_stepped_write_current_is_clipped_like_the_driver() -> None:
+    """The stepped co-simulation's write-current PWL clips the instantaneous trapezoid at the
+    driver's limit (as the full crossbar's clipped B-source does), not its amplitude: same
+    charge as the network neuron's clipped pulse."""
+    import torch
+
+    from spinspice.circuits.network import slot_pwl
+
+    neuron = make_neuron(neuron_spec("dw-mtj-autoreset"), drive_limit_v=3.3)
+    lim = neuron.u_max
+    for level in (0.5, 1.33, 3.0):
+        pts = np.asarray(slot_pwl([level], neuron.slot, 1.0, limit=lim).points)
+        charge_pwl = np.trapezoid(pts[:, 1], pts[:, 0])
+        u = torch.tensor([level], dtype=torch.float64)
+        charge_net = sum(float(v) * d for v, d, _, _ in neuron._on_phases(u * neuron.u_unit, 1.0))
+        assert charge_pwl == pytest.approx(charge_net / neuron.u_unit, rel=1e-9)
+        assert pts[:, 1].max() == pytest.approx(min(level, lim))
+
+
 @pytest.mark.ngspice
 def test_stochastic_layer_circuit_spikes_with_its_network() -> None:
     """A hard-driven stochastic DW-MTJ layer: its netlist (each neuron's velocity factors as a

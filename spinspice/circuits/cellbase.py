@@ -74,6 +74,10 @@ class WallMotion:
     reset, so the events follow the same device equations as the circuit.
 
     ``speed(drive, nz, xp)``: d(state)/dt [1/s] of the wall state ``index`` while it moves.
+    The read-out is a bump as the domain passes the read junction: the comparator is high
+    while the wall lies in ``[fire_at, fire_far]`` when it switched on there and stays on until
+    the wall leaves ``[release_at, release_far]`` (a wall driven back under the junction fires
+    again, as in the circuit).
     ``table_speed`` (ascending, 1/s), ``table_dead_s`` [s], ``table_resume`` (state) describe
     the auto-reset entered at the speed of the row (constant speed through the reset)."""
 
@@ -85,6 +89,8 @@ class WallMotion:
     table_speed: np.ndarray
     table_dead_s: np.ndarray
     table_resume: np.ndarray
+    fire_far: float = float("inf")
+    release_far: float = float("inf")
 
 
 @dataclasses.dataclass(frozen=True)

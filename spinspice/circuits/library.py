@@ -436,7 +436,10 @@ class DWMTJCell(SteeredCell):
             # the domain is re-written (tau_renucleate), all inside one sub-step
             return (y_end[0] >= u_exit - 1e-9) | (y_start[1] > 0.01) | (y_end[1] > 0.01)
 
-        fire_at, release_at = (self._rising_position(read_b, v) for v in self.thresholds_v())
+        # MTJ_B's read-out is a bump as the domain passes: the comparator's window in u
+        (fire_at, fire_far), (release_at, release_far) = (
+            self._window(read_b, v) for v in self.thresholds_v()
+        )
         l_track = d.l_track_m
 
         def speed(drive: Any, nz: Any, xp: Any) -> Any:
@@ -448,7 +451,7 @@ class DWMTJCell(SteeredCell):
             local_rhs=local_rhs,
             comparator_input=lambda y, xp: self.v_b(r_b(xp, y[0])),
             event_state=(0, fire_at, release_at),
-            wall=WallMotion(0, speed, fire_at, release_at, u_exit, *table),
+            wall=WallMotion(0, speed, fire_at, release_at, u_exit, *table, fire_far, release_far),
             refine=refine,
             fine_step_s=min(d.tau_renucleate_s / 4, self.readout.flag_tau_s / 2),
             schmitt=schmitt_params(self.comparator, *self.thresholds_v()),
@@ -460,20 +463,24 @@ class DWMTJCell(SteeredCell):
             progress=(0, d.u_start + (d.x_b_m - d.l_mtj_m / 2) / d.l_track_m, d.u_start),
         )
 
-    def _rising_position(self, read_b: Callable[[float], float], v: float) -> float:
-        """Wall position ``u`` at which MTJ_B's read-out, rising as the leading wall enters
-        MTJ_B, reaches ``v`` (bisection between MTJ_B's start and full overlap)."""
+    def _window(self, read_b: Callable[[float], float], v: float) -> tuple[float, float]:
+        """Wall positions ``(near, far)`` between which MTJ_B's read-out is above ``v``: it rises
+        as the leading wall enters MTJ_B and falls as the domain leaves it (bisection on each
+        side of full overlap)."""
         d = self.dwmtj
-        lo, hi = d.x_b_m / d.l_track_m, (d.x_b_m + d.l_mtj_m) / d.l_track_m
-        if not read_b(lo) < v <= read_b(hi):
+        start, peak, end = ((d.x_b_m + k * d.l_mtj_m) / d.l_track_m for k in (0, 1, 2))
+        if not (read_b(start) < v <= read_b(peak) and read_b(end) < v):
             raise ModelParameterError(
                 f"the MTJ_B read-out never reaches {v:.4g} V as the wall passes: check phi_fire, "
                 "phi_release and the read-out divider"
             )
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if read_b(mid) < v else (lo, mid)
-        return 0.5 * (lo + hi)
+        out = []
+        for below, above in ((start, peak), (end, peak)):
+            for _ in range(60):
+                mid = 0.5 * (below + above)
+                below, above = (mid, above) if read_b(mid) < v else (below, mid)
+            out.append(0.5 * (below + above))
+        return out[0], out[1]
 
     def report_extras(self, waveforms: Any, spikes: np.ndarray, releases: np.ndarray) -> dict[str, Any]:
         return {

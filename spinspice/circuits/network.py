@@ -268,12 +268,16 @@ def slot_pwl(
     *,
     subslots: Sequence[int] = (0,),
     n_sub: int = 1,
+    limit: float | None = None,
 ) -> Pwl:
     """``amplitude * levels[t]`` during the ON part of every slot ``t`` with a non-zero level
     (charge-equivalent trapezoid: edges ``t_edge``, plateau ``t_on - t_edge``), 0 otherwise.
     Spikes are levels 0/1; direct (analog) encoding gives other levels.  With the row-by-row
     schedule a network slot lasts ``n_sub`` write slots and the pulse repeats in each of the
-    write slots ``subslots``."""
+    write slots ``subslots``.  ``limit`` (same unit as ``amplitude``): a write driver's
+    current limit, which clips the instantaneous current -- the trapezoid reaches the limit
+    early on its rising edge and leaves it late on its falling one, as the driver's clipped
+    B-source does in the full crossbar."""
     pts: list[tuple[float, float]] = [(0.0, 0.0)]
     e, plateau = slot.t_edge_s, slot.plateau_s
     for t, a in enumerate(levels):
@@ -282,7 +286,10 @@ def slot_pwl(
         for k in subslots:
             t0 = (t * n_sub + k) * slot.period_s + slot.t_delay_s
             v = amplitude * float(a)
-            pts += [(t0, 0.0), (t0 + e, v), (t0 + e + plateau, v), (t0 + 2 * e + plateau, 0.0)]
+            knee = 1.0 if limit is None or abs(v) <= limit else limit / abs(v)
+            top = v * knee
+            pts += [(t0, 0.0), (t0 + e * knee, top), (t0 + 2 * e + plateau - e * knee, top)]
+            pts.append((t0 + 2 * e + plateau, 0.0))
     if len(pts) > 1 and pts[1][0] == 0.0:
         pts = pts[1:]
     return Pwl(tuple(pts))
@@ -636,7 +643,7 @@ def layer_testbench(
     i_unit = float(cell.drive_current(slot.replace(amplitude=u_unit)).amplitude)
     drive = mapping.drive(inputs)
     drive_limit = layer_drive_limit(cell, i_unit, n_out, options, drive_limit)
-    clipped = 0
+    clipped, raw_drive = 0, drive
     if drive_limit is not None:
         clipped = int((np.abs(drive) > drive_limit).sum())
         drive = np.clip(drive, -drive_limit, drive_limit)
@@ -821,7 +828,9 @@ def layer_testbench(
         elif stepped:
             # the torch MAC's write current, in the neuron's own write slot (row r when row by row)
             when = {"subslots": (r if options.multiplexed else 0,), "n_sub": n_sub}
-            pos, neg = np.maximum(drive[:, j], 0.0), np.maximum(-drive[:, j], 0.0)
+            # clipped as the write driver clips: the instantaneous current of the trapezoid
+            pos, neg = np.maximum(raw_drive[:, j], 0.0), np.maximum(-raw_drive[:, j], 0.0)
+            when |= {"limit": None if i_limit is None else abs(i_limit)}
             wave = slot_pwl(pos, slot, i_unit, **when)
             elements.append(CurrentSource(f"wr{j}", "vdd_w", win, 0.0, wave=wave))
             if neg.any():

@@ -278,6 +278,32 @@ class DeviceNeuron(nn.Module):
         plateau = (clip(u), t_on - tr, max(1, math.ceil(n_on * (t_on - tr) / t_on - 1e-9)), nz)
         return [*rise, plateau, *fall]
 
+    def _wall_phases(self, u: Any, nz: Any) -> list[tuple[Any, Any, float, Any]]:
+        """The slot as phases ``(drive at start, drive at end, duration, nz)`` over which the
+        drive runs linearly: :meth:`_on_phases` with each edge piece's start value the clipped
+        ramp's and its end value set so that the piece keeps its exact (clipped) charge, then the
+        OFF part.  Exact for an unclipped ramp."""
+        lim = None if self.u_max is None else self.u_max * abs(self.u_unit)
+
+        def clip(v: Any) -> Any:
+            return v if lim is None else v.clamp(-lim, lim)
+
+        on = self._on_phases(u, nz)
+        out = []
+        if len(on) == 1:
+            out.append((on[0][0], on[0][0], on[0][1], on[0][3]))
+        else:
+            n = EDGE_PIECES
+            for i, (mean, dur, _, z) in enumerate(on):
+                if i < n:  # rising edge piece i: from u i/n
+                    start = clip(u * (i / n))
+                elif i == n:  # plateau
+                    start = mean
+                else:  # falling edge piece: from u (1 - (i - n - 1)/n)
+                    start = clip(u * (1.0 - (i - n - 1) / n))
+                out.append((start, 2 * mean - start, dur, z))
+        return out + [(d, d, dur, z) for d, dur, _, z in self._off_phases(nz)]
+
     def _off_phases(self, nz: Any) -> list[tuple[float, float, int, Any]]:
         """The OFF part (after the falling edge where edges are resolved): one phase, or three
         around the gate-closed interval (sub-steps shared in proportion to their durations)."""
@@ -643,8 +669,9 @@ class DeviceNeuron(nn.Module):
     ) -> tuple[State, torch.Tensor, torch.Tensor, torch.Tensor]:
         """:meth:`integrate` of a domain-wall neuron event by event (:class:`WallMotion`): in
         each constant-drive phase the wall runs linearly to the next event -- the comparator
-        firing (wall at ``fire_at``), its release (a wall pulled back below ``release_at``) or
-        the auto-reset (``exit_at``), after which it rests for the tabulated dead time and moves
+        firing (the wall entering the read-out's window from either side), its release
+        (leaving it) or the auto-reset (``exit_at``), after which it rests for the tabulated
+        dead time and moves
         on from the tabulated resume position.  Exact for the linear motion; the reset is the
         table's, taken at the speed the wall had when it left the track."""
         wall = self.dyn.wall
@@ -672,36 +699,63 @@ class DeviceNeuron(nn.Module):
             z_max = torch.full_like(ff, -math.inf)
             inf = torch.full_like(pos, math.inf)
             t0 = 0.0
-            phases = self._on_phases(x.reshape(-1) * self.u_unit, nzf) + self._off_phases(nzf)
-            for drive, dur, _, nzp in phases:
-                v = torch.as_tensor(wall.speed(drive, nzp, torch), dtype=like.dtype).expand_as(pos)
-                rem = torch.full_like(pos, dur)
-                for _ in range(8):  # events per phase: fire, reset, fire again ...
-                    rest = torch.minimum(dead, rem)
-                    dead, rem = dead - rest, rem - rest
+            for d_a, d_b, dur, nzp in self._wall_phases(x.reshape(-1) * self.u_unit, nzf):
+                # the speed runs linearly from v_a to v_b over the phase (a piece of an edge)
+                v_a = torch.as_tensor(wall.speed(d_a, nzp, torch), dtype=like.dtype).expand_as(pos)
+                v_b = torch.as_tensor(wall.speed(d_b, nzp, torch), dtype=like.dtype).expand_as(pos)
+                acc = (v_b - v_a) / (2 * dur)  # position = v_a tau + acc tau^2 from the phase's start
+                fwd, bwd = v_a + v_b > 0, v_a + v_b < 0
+                tau = torch.zeros_like(pos)  # time into the phase
+
+                def reach(
+                    gap: torch.Tensor, tau: torch.Tensor, v_a: torch.Tensor = v_a, acc: torch.Tensor = acc
+                ) -> torch.Tensor:
+                    """Time from ``tau`` until the wall has moved by ``gap`` (inf: not in this phase)."""
+                    v1 = v_a + 2 * acc * tau
+                    disc = v1 * v1 + 4 * acc * gap
+                    sgn = torch.where(v1 != 0, torch.sign(v1), torch.sign(gap))
+                    den = v1 + sgn * disc.clamp(min=0).sqrt()
+                    s = torch.where((disc >= 0) & (den != 0), 2 * gap / torch.where(den != 0, den, 1.0), inf)
+                    return torch.where(s >= 0, s, inf)
+
+                for _ in range(8):  # events per phase: fire, release, reset, fire again ...
+                    rest = torch.minimum(dead, dur - tau)
+                    dead, tau = dead - rest, tau + rest
                     pos = torch.where((rest > 0) & (dead <= 0), resume, pos)
+                    rem = dur - tau
                     moving = (dead <= 0) & (rem > 0)
                     idle = ff < 0.5
-                    t_fire = torch.where(idle & (v > 0) & (pos < wall.fire_at), (wall.fire_at - pos) / v, inf)
-                    t_exit = torch.where(v > 0, (wall.exit_at - pos).clamp(min=0) / v, inf)
-                    t_rel = torch.where(
-                        ~idle & (v < 0) & (pos >= wall.release_at), (pos - wall.release_at) / -v, inf
+                    # the read-out bump: on entering [fire_at, fire_far] from either side the
+                    # comparator fires; it releases on leaving [release_at, release_far]
+                    t_fire = torch.minimum(
+                        torch.where(idle & fwd & (pos < wall.fire_at), reach(wall.fire_at - pos, tau), inf),
+                        torch.where(idle & bwd & (pos > wall.fire_far), reach(wall.fire_far - pos, tau), inf),
                     )
+                    t_rel = torch.minimum(
+                        torch.where(
+                            ~idle & fwd & (pos < wall.release_far), reach(wall.release_far - pos, tau), inf
+                        ),
+                        torch.where(
+                            ~idle & bwd & (pos > wall.release_at), reach(wall.release_at - pos, tau), inf
+                        ),
+                    )
+                    t_exit = torch.where(fwd, reach((wall.exit_at - pos).clamp(min=0), tau), inf)
                     t_ev = torch.minimum(torch.minimum(t_fire, t_exit), t_rel)
                     hit = moving & (t_ev <= rem)
                     step = torch.where(moving, torch.where(hit, t_ev, rem), torch.zeros_like(rem))
-                    pos = pos + v * step
-                    rem = rem - step
+                    pos = pos + v_a * step + acc * ((tau + step) ** 2 - tau**2)
+                    tau = tau + step
                     up = hit & (t_ev == t_fire)
                     out = hit & (t_ev == t_exit) & ~up
                     down = (hit & (t_ev == t_rel) & ~up) | out
-                    when = t0 + dur - rem + self.delay
+                    when = t0 + tau + self.delay
                     first = torch.where(up & torch.isnan(first), when, first)
                     spiked = spiked | up
                     z_max = torch.where(up, torch.maximum(z_max, (pos - self.z_hi) / self.z_span), z_max)
                     ff = torch.where(up, torch.ones_like(ff), torch.where(down, torch.zeros_like(ff), ff))
-                    dead = torch.where(out, table(dead_tab, v), dead)
-                    resume = torch.where(out, table(resume_tab, v), resume)
+                    v_now = (v_a + 2 * acc * tau).abs()
+                    dead = torch.where(out, table(dead_tab, v_now), dead)
+                    resume = torch.where(out, table(resume_tab, v_now), resume)
                     if not bool(hit.any()):
                         break
                 shown = torch.where(dead > 0, resume, pos)
