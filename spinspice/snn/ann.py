@@ -45,8 +45,6 @@ The checkpoint (``kind = "cogd-ann"``) is a ``torch.save`` file of plain types a
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import io
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -61,7 +59,6 @@ from spinspice.circuits.synapses import LayerMapping, SynapseDevice, get_synapse
 from spinspice.errors import CheckpointError, ModelParameterError
 from spinspice.io import (
     Result,
-    atomic_write_bytes,
     atomic_write_json,
     displayed,
     report_header,
@@ -70,6 +67,7 @@ from spinspice.io import (
     to_jsonable,
 )
 from spinspice.models.cogd import SIGMOID, CoGdParams, CoGdSynapseParams
+from spinspice.snn.checkpoint import payload_digest, write_payload
 from spinspice.snn.data import Dataset, load_dataset
 
 __all__ = [
@@ -250,15 +248,6 @@ def layer_mappings(net: CoGdANN) -> list[LayerMapping]:
 
 
 # -- checkpoint ----------------------------------------------------------------------------
-def _digest(config_text: str, state: Mapping[str, torch.Tensor]) -> str:
-    h = hashlib.sha256(config_text.encode())
-    for name in sorted(state):
-        t = state[name].detach().cpu().contiguous()
-        h.update(f"{name}|{tuple(t.shape)}|{t.dtype}|".encode())
-        h.update(t.numpy().tobytes())
-    return h.hexdigest()
-
-
 @dataclasses.dataclass
 class CoGdAnnCheckpoint:
     """A loaded Co/Gd ANN checkpoint: config, latent and quantised weights, metadata."""
@@ -307,26 +296,13 @@ def save_cogd_ann(path: str | Path, net: CoGdANN, meta: Mapping[str, Any]) -> Pa
         if not torch.isfinite(t).all():
             raise CheckpointError(f"refusing to save: tensor {name} has NaN or infinite values")
     config = {"kind": ANN_KIND, "network": net.config.to_json(), **to_jsonable(dict(meta))}
-    text = json.dumps(config, sort_keys=True)
-    payload = {
-        "format": ANN_FORMAT,
-        "format_version": ANN_FORMAT_VERSION,
-        "kind": ANN_KIND,
-        "spinspice_version": __version__,
-        "torch_version": str(torch.__version__),
-        "config": text,
-        "state_dict": state,
-        "sha256": _digest(text, state),
-    }
-    buf = io.BytesIO()
-    torch.save(payload, buf)
-    path = Path(path)
-    atomic_write_bytes(path, buf.getvalue())
-    atomic_write_json(
-        path.with_suffix(".json"),
-        {"checkpoint": path.name, "format": ANN_FORMAT, "format_version": ANN_FORMAT_VERSION, **config},
+    return write_payload(
+        path,
+        {"format": ANN_FORMAT, "format_version": ANN_FORMAT_VERSION, "kind": ANN_KIND},
+        config,
+        state,
+        {"format": ANN_FORMAT, "format_version": ANN_FORMAT_VERSION},
     )
-    return path
 
 
 def _payload(path: Path) -> Any:
@@ -374,7 +350,7 @@ def load_cogd_ann(path: str | Path) -> CoGdAnnCheckpoint:
         raise CheckpointError(f"{p}: checkpoint is missing its config, weights or digest")
     if any(not isinstance(t, torch.Tensor) for t in state.values()):
         raise CheckpointError(f"{p}: an entry of the weights is not a tensor")
-    if _digest(text, state) != digest:
+    if payload_digest(text, state) != digest:
         raise CheckpointError(
             f"{p}: the weights or config do not match the stored digest (file tampered with)"
         )

@@ -45,7 +45,9 @@ __all__ = [
     "checkpoint_digest",
     "load_checkpoint",
     "load_with_data",
+    "payload_digest",
     "save_checkpoint",
+    "write_payload",
 ]
 
 FORMAT = "spinspice.checkpoint"
@@ -65,7 +67,8 @@ class Checkpoint:
         return self.net.config
 
 
-def _digest(config_text: str, state: Mapping[str, torch.Tensor]) -> str:
+def payload_digest(config_text: str, state: Mapping[str, torch.Tensor]) -> str:
+    """SHA-256 of a checkpoint's config text and tensors (names, shapes, dtypes, bytes)."""
     h = hashlib.sha256(config_text.encode())
     for name in sorted(state):
         t = state[name].detach().cpu().contiguous()
@@ -90,29 +93,40 @@ def save_checkpoint(path: str | Path, net: SpikingNet, meta: Mapping[str, Any]) 
         "neurons": [to_jsonable(n.describe()) for n in net.neurons],
         **meta,
     }
+    return write_payload(
+        path,
+        {"format": FORMAT, "format_version": FORMAT_VERSION},
+        config,
+        state,
+        {"format_version": FORMAT_VERSION, "spinspice_version": __version__},
+    )
+
+
+def write_payload(
+    path: str | Path,
+    header: Mapping[str, Any],
+    config: Mapping[str, Any],
+    state: Mapping[str, torch.Tensor],
+    sidecar: Mapping[str, Any],
+) -> Path:
+    """Write a checkpoint file atomically: ``header`` (format and version), the versions that
+    wrote it, ``config`` as sorted JSON text, the tensors ``state`` and the SHA-256 of both
+    (:func:`payload_digest`), loadable with ``torch.load(weights_only=True)``; beside it a
+    readable ``<stem>.json`` of ``sidecar`` and ``config``."""
     text = json.dumps(config, sort_keys=True)
     payload = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        **header,
         "spinspice_version": __version__,
         "torch_version": str(torch.__version__),
         "config": text,
-        "state_dict": state,
-        "sha256": _digest(text, state),
+        "state_dict": dict(state),
+        "sha256": payload_digest(text, state),
     }
     buf = io.BytesIO()
     torch.save(payload, buf)
     path = Path(path)
     atomic_write_bytes(path, buf.getvalue())
-    atomic_write_json(
-        path.with_suffix(".json"),
-        {
-            "checkpoint": path.name,
-            "format_version": FORMAT_VERSION,
-            "spinspice_version": __version__,
-            **config,
-        },
-    )
+    atomic_write_json(path.with_suffix(".json"), {"checkpoint": path.name, **sidecar, **config})
     return path
 
 
@@ -143,7 +157,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     text, state, digest = payload.get("config"), payload.get("state_dict"), payload.get("sha256")
     if not isinstance(text, str) or not isinstance(state, dict) or not isinstance(digest, str):
         raise CheckpointError(f"{p}: checkpoint is missing its config, weights or digest")
-    if _digest(text, state) != digest:
+    if payload_digest(text, state) != digest:
         raise CheckpointError(
             f"{p}: the weights or config do not match the stored digest (file tampered with)"
         )
