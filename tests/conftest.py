@@ -27,7 +27,13 @@ def _ngspice_status() -> tuple[bool, bool]:
     return BatchBackend().available(), SharedBackend().available()
 
 
+#: the longest test files (minutes each): collected first, so that `-n auto --dist loadfile`
+#: starts them at once on different workers instead of leaving them for the end of the run
+SLOW_FIRST = ("test_models_md.py", "test_docs.py")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name not in SLOW_FIRST)  # stable: the rest keep their order
     batch, shared = _ngspice_status()
     if batch and shared:
         return

@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from spinspice.cli import main
-from spinspice.snn.checkpoint import _digest
+from spinspice.snn.checkpoint import payload_digest as _digest
 
 
 def _forge(src: Path, dst: Path, *, config=None, state=None, payload=None) -> Path:
