@@ -35,7 +35,7 @@ demo: install
 
 # the suite on every core (2 in CI), a test file per worker: module fixtures are built once
 test: install
-	$(BIN)/python -m pytest -q -n auto --dist loadfile
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
 
 # benchmarks (docs/performance.md): each prints ratios measured side by side in one run;
 # together about 20 min on 2 cores (modes.py 100, one full 784x100 crossbar run, takes > 18 min alone)

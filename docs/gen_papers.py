@@ -49,6 +49,15 @@ ROWS: dict[str, dict[str, str]] = {
         "--out {w}/c.pt",
         "cosim": "spinspice cosim {w}/c.pt --samples 5 --out {w}/cosim",
     },
+    "paper001-csnn": {
+        "paper": "001",
+        "network": "DW-LIF CSNN paper001-csnn = csnn:32c5-p2-64c5-p2-10 (22538 neurons)",
+        "paper_result": "96.99 % (DW model, CSNN, MNIST 60k)",
+        "data": "mnist5k: 5000 MNIST training / 1000 test images, bundled",
+        "train": "spinspice train --arch paper001-csnn --neuron dw-lif --epochs 1 --no-baseline "
+        "--out {w}/p.pt",
+        "cosim": "spinspice cosim {w}/p.pt --samples 1 --trace none --out {w}/cosim",
+    },
     "paper002-saf-lif": {
         "paper": "002",
         "network": "SAF-LIF (paper-002-3us), FC",
@@ -211,9 +220,9 @@ def render(data: dict[str, Any]) -> str:
         )
     lines += ["", "## Commands", ""]
     for key, row in ROWS.items():
-        when = data.get(key, {}).get("measured", "not run yet")
+        when = data.get(key, {}).get("measured")
         lines += [
-            f"- `{key}` ({row['data']}; measured {when}):",
+            f"- `{key}` ({row['data']}; " + (f"measured {when}):" if when else "not run yet):"),
             "",
             "  ```",
             f"  {row['train'].format(w='w')}",
