@@ -132,8 +132,14 @@ def test_neuron_cli_spike_times_match_reference_within_one_step(model, preset, c
     assert set(rep["files"]) >= {"report_json", "netlist", "waveforms", "plot"}
 
 
+#: the fixed-step stepper against ngspice, per preset; paper-004-35 (a 9 us run of 0.5 ns
+#: steps, a minute) differs from paper-004-12 only in MTJ_B's position, and its torch-vs-ngspice
+#: agreement is checked by the pulse-count distribution test (tests/test_library.py)
+STEPPER_PRESETS = [mp for mp in NEURON_PRESETS if mp != ("dw-mtj-autoreset", "paper-004-35")]
+
+
 @pytest.mark.ngspice
-@pytest.mark.parametrize(("model", "preset"), NEURON_PRESETS, ids=IDS)
+@pytest.mark.parametrize(("model", "preset"), STEPPER_PRESETS, ids=[f"{m}:{p}" for m, p in STEPPER_PRESETS])
 def test_torch_stepper_agrees_with_ngspice(model, preset, cli_reports, capsys) -> None:
     rep = cli_reports(model, preset)
     capsys.readouterr()
