@@ -13,15 +13,10 @@ OUT ?= results
 
 install: ngspice $(STAMP)
 
-# ngspice executable + shared library (Debian packages ngspice, libngspice0)
+# ngspice executable + shared library: >= 46 (OSDI, KLU) from the configured Debian
+# source's backports suite, else the stable one (see .ci/install-ngspice)
 ngspice:
-	@if command -v ngspice >/dev/null 2>&1 && \
-	   $(PYTHON) -c "import ctypes.util, sys; sys.exit(ctypes.util.find_library('ngspice') is None)"; then \
-	  echo "ngspice: $$(command -v ngspice) (shared library present)"; \
-	else \
-	  echo "installing ngspice and libngspice0 with apt-get"; \
-	  $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y ngspice libngspice0; \
-	fi
+	@PYTHON=$(PYTHON) .ci/install-ngspice
 
 # torch first, pinned: the 2.13.0 CPU wheel; an unpinned torch pulls GBs of CUDA
 $(STAMP): pyproject.toml
@@ -40,6 +35,7 @@ test: install
 # benchmarks (docs/performance.md): each prints ratios measured side by side in one run;
 # together about 20 min on 2 cores (modes.py 100, one full 784x100 crossbar run, takes > 18 min alone)
 bench: install
+	cd bench && ../$(BIN)/python osdi.py 5
 	cd bench && ../$(BIN)/python vs_torch.py 100
 	cd bench && ../$(BIN)/python scaling.py 100,250,500,1000
 	cd bench && ../$(BIN)/python network.py - 20
@@ -47,8 +43,8 @@ bench: install
 	cd bench && ../$(BIN)/python training.py 1000
 
 lint: install
-	$(BIN)/ruff check spinspice tests bench
-	$(BIN)/ruff format --check spinspice tests bench
+	$(BIN)/ruff check spinspice tests bench docs/*.py
+	$(BIN)/ruff format --check spinspice tests bench docs/*.py
 
 docs: install
 	$(BIN)/python docs/gen_models.py

@@ -25,6 +25,7 @@ from spinspice.io import atomic_write_text
 from spinspice.models.mtj import divider_vout, mtj_resistance
 from spinspice.models.waveforms import PulseTrain
 from spinspice.sim.backends import ngspice_version
+from spinspice.sim.osdi import resolve_models
 
 PAPER_ENERGY_PJ = 11.7
 
@@ -896,7 +897,10 @@ def main(argv: list[str] | None = None) -> int:
     figures.mkdir(parents=True, exist_ok=True)
     m = measure_dwlif()
     parts = [
-        HEADER.format(ngv=ngspice_version() or "?", overview="\n".join(overview())),
+        HEADER.format(
+            ngv=f"{ngspice_version() or '?'} ({resolve_models()} device models)",
+            overview="\n".join(overview()),
+        ),
         "## `dw-lif`: DW-LIF neuron read by an MTJ (paper 001)\n",
         DWLIF_PROSE,
         *_equations("dw-lif"),

@@ -95,8 +95,9 @@ ROWS: dict[str, dict[str, str]] = {
 }
 
 
-def _figures(train: dict[str, Any], cosim: dict[str, Any]) -> dict[str, Any]:
-    """The table's figures, read from a training report and a co-simulation report."""
+def _figures(train: dict[str, Any], cosim: dict[str, Any] | None, note: str | None = None) -> dict[str, Any]:
+    """The table's figures, read from a training report and a co-simulation report (None: the
+    network was trained but not co-simulated; ``note`` says why)."""
     fig: dict[str, Any] = {
         "arch": train["arch"],
         "dataset": train["dataset"],
@@ -104,6 +105,10 @@ def _figures(train: dict[str, Any], cosim: dict[str, Any]) -> dict[str, Any]:
         "test_accuracy": train["test_accuracy"],
         "baseline_accuracy": (train.get("baseline") or {}).get("test_accuracy"),
         "train_wall_s": train.get("wall_s"),
+    }
+    if cosim is None:
+        return {**fig, "note": note}
+    fig |= {
         "noise_seeds": train.get("noise_seeds") or cosim.get("noise_seeds"),
         "samples": cosim["n_samples"],
         "class_agreement": cosim["class_agreement"],
@@ -130,17 +135,23 @@ def _figures(train: dict[str, Any], cosim: dict[str, Any]) -> dict[str, Any]:
     return fig
 
 
-def record(key: str, train_path: Path, cosim_path: Path, when: str | None = None) -> dict[str, Any]:
-    """Read the two reports of row ``key`` into ``docs/papers.json``."""
+def record(
+    key: str, train_path: Path, cosim_path: Path | None, when: str | None = None, note: str | None = None
+) -> dict[str, Any]:
+    """Read the two reports of row ``key`` into ``docs/papers.json`` (no co-simulation report:
+    the training only, with ``note`` saying why)."""
     if key not in ROWS:
         raise SystemExit(f"unknown row {key!r}: {', '.join(ROWS)}")
-    train, cosim = (json.loads(Path(p).read_text(encoding="utf-8")) for p in (train_path, cosim_path))
+    if cosim_path is None and not note:
+        raise SystemExit("without --cosim, say why in --note")
+    train = json.loads(Path(train_path).read_text(encoding="utf-8"))
+    cosim = json.loads(Path(cosim_path).read_text(encoding="utf-8")) if cosim_path else None
     data = json.loads(RECORD.read_text(encoding="utf-8")) if RECORD.is_file() else {}
     data[key] = {
         "measured": when or datetime.date.today().isoformat(),
         "train_schema": train["schema"],
-        "cosim_schema": cosim["schema"],
-        **_figures(train, cosim),
+        "cosim_schema": cosim["schema"] if cosim else None,
+        **_figures(train, cosim, note),
     }
     atomic_write_json(RECORD, dict(sorted(data.items())))
     return data[key]
@@ -198,6 +209,13 @@ def render(data: dict[str, Any]) -> str:
             )
             continue
         ours = f"{_pct(fig['test_accuracy'])} ({fig['arch']}, {fig['epochs']} epochs)"
+        if "samples" not in fig:  # trained, not co-simulated (the note says why)
+            lines.append(
+                f"| {row['paper']} | {row['network']} | {fig['dataset']} | {ours} | "
+                f"{_pct(fig['baseline_accuracy'])} | {row['paper_result']} | not co-simulated (see below) "
+                "| - | - | - | - |"
+            )
+            continue
         if fig.get("noise_seeds"):
             ns = fig["noise_seeds"]
             ours += f"; {_pct(ns['mean'])} +- {100 * ns['std']:.1f} over {len(ns['seeds'])} noise seeds"
@@ -229,6 +247,7 @@ def render(data: dict[str, Any]) -> str:
             f"  {row['cosim'].format(w='w')}",
             "  ```",
             "",
+            *([f"  {data[key]['note']}", ""] if data.get(key, {}).get("note") else []),
         ]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -239,7 +258,8 @@ def main(argv: list[str] | None = None) -> None:
     r = sub.add_parser("record")
     r.add_argument("key")
     r.add_argument("--train", type=Path, required=True)
-    r.add_argument("--cosim", type=Path, required=True)
+    r.add_argument("--cosim", type=Path)
+    r.add_argument("--note")
     r.add_argument("--when")
     u = sub.add_parser("run")
     u.add_argument("key")
@@ -247,7 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=DOCS / "papers.md")
     args = ap.parse_args(argv)
     if args.cmd == "record":
-        record(args.key, args.train, args.cosim, args.when)
+        record(args.key, args.train, args.cosim, args.when, args.note)
     elif args.cmd == "run":
         run(args.key, args.workdir)
     data = json.loads(RECORD.read_text(encoding="utf-8")) if RECORD.is_file() else {}

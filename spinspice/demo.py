@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from spinspice.cosim import run, write_netlists
+from spinspice.cosim.netlists import DEFAULT_SPLIT
 from spinspice.cosim.runs import CosimResult, cosim_summary
 from spinspice.errors import SpinspiceError
 from spinspice.io import Result, atomic_write_json
@@ -114,7 +115,9 @@ def run_demo(
         seed=seed,
         progress=progress,
     )
-    netlists = write_netlists(checkpoint, sample=0, dataset=dataset, out=out / "netlists", seed=seed)
+    netlists = write_netlists(
+        checkpoint, sample=0, dataset=dataset, out=out / "netlists", seed=seed, split=DEFAULT_SPLIT
+    )
     say(netlists.summary())
     cosim.data["demo"] = {
         "checkpoint": str(checkpoint),

@@ -10,12 +10,14 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "CheckpointError",
     "DataError",
     "ModelParameterError",
     "NetlistError",
+    "OutputMemoryError",
     "RawFileError",
     "SimulationError",
     "SimulatorNotFoundError",
@@ -74,6 +76,29 @@ class SimulationError(SpinspiceError):
         if self.log_tail:
             parts.append("ngspice said: " + " | ".join(self.log_tail[-3:]))
         return "; ".join(parts)
+
+
+class OutputMemoryError(SimulationError):
+    """ngspice refused to start a run: keeping its output vectors in memory would need more
+    than is free (the shared library of ngspice 46 checks this up front; ngspice 39 ran on).
+
+    ``required_bytes`` and ``available_bytes`` are ngspice's own figures (None where its log
+    does not give them, or its 32-bit product wrapped below zero).  Not retried: save fewer
+    vectors, make the run shorter or its ``.tran`` step (not TMAX) longer, or use the batch
+    backend, which streams to a file.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        required_bytes: int | None = None,
+        available_bytes: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.required_bytes = required_bytes
+        self.available_bytes = available_bytes
 
 
 class WorkerCrashError(SimulationError):

@@ -93,7 +93,7 @@ def test_backend_recovers_after_an_error(backend: str) -> None:
 @pytest.mark.ngspice
 def test_timeout(tmp_path) -> None:
     slow = _rc()
-    text = with_analysis(format_testbench(slow), Transient(t_stop_s=1e-3, t_step_s=1e-12, t_max_s=1e-12))
+    text = with_analysis(format_testbench(slow), Transient(t_stop_s=1e-3, t_step_s=1e-9, t_max_s=1e-12))
     for backend in ("batch", "shared"):
         with pytest.raises(SimulationError, match="did not finish"):
             get_backend(backend).run(text, timeout_s=0.5)

@@ -180,14 +180,26 @@ def test_console_script_and_demo(tmp_path) -> None:
         assert "test accuracy" not in proc.stdout  # the training summary goes to stderr
         md = (tmp_path / f"demo{run}" / "report.md").read_text()
         assert "energy per spike" in md and "class agreement" in md
-        assert (tmp_path / f"demo{run}" / "netlists" / "layer0.cir").is_file()
+        # split netlists (groups of 4 neurons) that plain ngspice runs in minutes, with their run.sh
+        nl = tmp_path / f"demo{run}" / "netlists"
+        assert (nl / "layer0_g000.cir").is_file() and (nl / "run.sh").is_file()
     a, b = (json.loads((tmp_path / f"demo{k}" / "report.json").read_text()) for k in range(2))
-    assert a["samples"] == b["samples"] and a["demo"]["trained"] and not b["demo"]["trained"]
+
+    def diff(x, y, path=""):
+        if isinstance(x, dict):
+            return [d for k in x for d in diff(x[k], y.get(k), f"{path}.{k}")]
+        if isinstance(x, list):
+            return [d for i, (p, q) in enumerate(zip(x, y, strict=False)) for d in diff(p, q, f"{path}[{i}]")]
+        return [] if x == y else [(path, x, y)]
+
+    assert a["samples"] == b["samples"], diff(a["samples"], b["samples"])[:5]
+    assert a["demo"]["trained"] and not b["demo"]["trained"]
 
 
 def test_version(capsys) -> None:
     code, out, _ = _run(capsys, "--version")
     assert code == 0 and out.startswith("spinspice ")
+    assert "ngspice" in out and "OSDI" in out and "KLU" in out and "openvaf-r" in out
 
 
 @pytest.mark.ngspice

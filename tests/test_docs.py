@@ -50,7 +50,10 @@ def test_papers_md_is_the_rendering_of_the_recorded_runs() -> None:
     data = json.loads((ROOT / "docs" / "papers.json").read_text())
     assert set(data) <= set(gen_papers.ROWS) and len(data) >= 3
     for fig in data.values():
-        assert fig["train_schema"].startswith("spinspice.") and fig["cosim_schema"].startswith("spinspice.")
-        assert 0 < fig["test_accuracy"] <= 1 and fig["samples"] >= 1
+        assert fig["train_schema"].startswith("spinspice.") and 0 < fig["test_accuracy"] <= 1
+        if fig["cosim_schema"] is None:  # trained, not co-simulated: the record says why
+            assert len(fig["note"]) > 40 and "samples" not in fig
+            continue
+        assert fig["cosim_schema"].startswith("spinspice.") and fig["samples"] >= 1
         assert ("spike_agreement" in fig) != ("activation_error_rms" in fig)
     assert (ROOT / "docs" / "papers.md").read_text() == gen_papers.render(data), "run docs/gen_papers.py"

@@ -38,9 +38,13 @@ def test_netlist_files_counts_and_determinism(checkpoint, tmp_path, capsys) -> N
     man = _netlist(capsys, checkpoint, tmp_path / "a", "--sample", "2", "--tile", "16")
     again = _netlist(capsys, checkpoint, tmp_path / "b", "--sample", "2", "--tile", "16")
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
-    assert [str(f) for f in files] == sorted(
+    # compiled device models (ngspice with OSDI): each module's .osdi and .va beside the netlists
+    compiled = [str(f) for f in files if f.parts[0] == "osdi"]
+    assert [str(f) for f in files if f.parts[0] != "osdi"] == sorted(
         ["layer0.cir", "layer1.cir", "lib/spinspice_cells.lib", "manifest.json", "va/dw_lif.va"]
     )
+    assert (len(compiled) > 0) == (man["device_models"] == "osdi")
+    assert all(man["files"][f] for f in compiled)
     for f in files:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
     assert man == again
@@ -129,7 +133,15 @@ def test_hostile_names_are_sanitised_and_nan_weights_refused(checkpoint, tmp_pat
     assert code == 0
     for f in (tmp_path / "nl").glob("*.cir"):
         lines = f.read_text().splitlines()
-        assert not any(line.strip().lower().startswith((".control", "shell", ".endc")) for line in lines)
+        assert not any(line.strip().lower().startswith("shell") for line in lines)
+        # the only control block is spinspice's own, loading the compiled device models
+        ok = re.compile(r"set num_threads=1|pre_osdi osdi/\w+\.osdi")
+        inside = False
+        for line in lines:
+            if line.strip().lower() in (".control", ".endc"):
+                inside = line.strip().lower() == ".control"
+            elif inside:
+                assert ok.fullmatch(line), line
     with torch.no_grad():
         net.synapses[0].weight[0, 0] = float("nan")
     with pytest.raises(Exception, match="NaN"):

@@ -44,6 +44,8 @@ __all__ = [
     "Subckt",
     "Testbench",
     "Transient",
+    "VerilogAInstance",
+    "VerilogAModelCard",
     "VoltageSource",
     "generator",
     "get_generator",
@@ -278,6 +280,35 @@ class Instance:
             )
 
 
+@dataclasses.dataclass(frozen=True)
+class VerilogAModelCard:
+    """A ``.model NAME MODULE`` card of a compiled (OSDI) Verilog-A module.
+
+    ``module`` is the dialect-neutral :class:`~spinspice.models.compact.CompactModel`
+    (parameters carry their values as defaults, so the card sets none)."""
+
+    name: str
+    module: Any  # spinspice.models.compact.CompactModel
+    doc: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class VerilogAInstance:
+    """An instance (ngspice ``N`` element) of a compiled Verilog-A module; ``conns`` in
+    the module's port order."""
+
+    name: str
+    conns: tuple[str, ...]
+    model: VerilogAModelCard
+
+    def __post_init__(self) -> None:
+        if len(self.conns) != len(self.model.module.ports):
+            raise NetlistError(
+                f"Verilog-A instance {self.name}: {len(self.conns)} connections for the ports "
+                f"{self.model.module.ports} of {self.model.module.name}"
+            )
+
+
 Element = (
     Resistor
     | Capacitor
@@ -288,6 +319,7 @@ Element = (
     | Mosfet
     | CodeModel
     | Instance
+    | VerilogAInstance
 )
 
 
@@ -331,12 +363,12 @@ class Subckt:
         visit(self)
         return list(seen.values())
 
-    def models(self) -> list[MosfetModel | CodeModelCard]:
-        """Every model card used (MOSFET and XSPICE), each once."""
-        found: dict[str, MosfetModel | CodeModelCard] = {}
+    def models(self) -> list[MosfetModel | CodeModelCard | VerilogAModelCard]:
+        """Every model card used (MOSFET, XSPICE and compiled Verilog-A), each once."""
+        found: dict[str, MosfetModel | CodeModelCard | VerilogAModelCard] = {}
         for sc in [*self.dependencies(), self]:
             for e in sc.elements:
-                if isinstance(e, (Mosfet, CodeModel)):
+                if isinstance(e, (Mosfet, CodeModel, VerilogAInstance)):
                     prev = found.setdefault(e.model.name, e.model)
                     if prev != e.model:
                         raise NetlistError(f"two different models named {e.model.name}")

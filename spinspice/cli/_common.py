@@ -16,9 +16,10 @@ from typing import Annotated, Any
 
 import typer
 
-from spinspice import __version__
 from spinspice.errors import ModelParameterError, SpinspiceError
-from spinspice.io import Result, progress_bar, to_jsonable
+from spinspice.io import Result, to_jsonable
+from spinspice.io import progress_bar as _progress  # noqa: F401 (the command modules use it)
+from spinspice.sim.osdi import describe, scoped_defaults, use_accuracy, use_models
 
 app = typer.Typer(
     add_completion=False,
@@ -86,30 +87,29 @@ def library_args(options: dict[str, Any], **renames: str) -> dict[str, Any]:
     return {**kw, **(options.get("circuit") or {})}
 
 
-_progress = progress_bar
-
-
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"spinspice {__version__}")
+        typer.echo(describe())
         raise typer.Exit()
 
 
 @app.callback()
 def _root(
-    version: Annotated[
-        bool,
-        typer.Option("--version", help="print the version and exit", callback=_print_version, is_eager=True),
-    ] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, help="versions")] = False,
+    models: Annotated[str, typer.Option(help="device models: osdi, bsource (reference) or auto")] = "auto",
+    accuracy: Annotated[str, typer.Option(help="default, or fast (reltol 1e-3, error reported)")] = "default",
 ) -> None:
     """spinspice: spintronic spiking neural networks as ngspice circuits."""
+    use_models(models)
+    use_accuracy(accuracy)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI: usage errors exit 2 (typer's message), spinspice errors exit 1 with one
     line ``spinspice: error: <cause>`` on stderr."""
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="spinspice")
+        with scoped_defaults():  # --models/--accuracy hold for this command only (main() in-process)
+            app(args=list(argv) if argv is not None else None, prog_name="spinspice")
     except SystemExit as done:
         code = done.code
         return code if isinstance(code, int) else (0 if code is None else 1)

@@ -86,6 +86,7 @@ def netlist(
         bool,
         typer.Option("--single", help="one netlist of the whole network, layers joined by spike latches"),
     ] = False,
+    split: Annotated[int, typer.Option(help="at most G neurons per netlist, run by run.sh (0: none)")] = 0,
     out: OutOpt = Path("results/netlist"),
     json_out: JsonOpt = False,
     seed: SeedOpt = 0,
@@ -102,7 +103,7 @@ def netlist(
 @app.command("verify-raw")
 def verify_raw_cmd(
     netlists: Annotated[Path, typer.Argument(help="the --out folder of `spinspice netlist` (manifest.json)")],
-    raw: Annotated[Path, typer.Argument(help="raw file of one of its netlists run elsewhere (-r FILE)")],
+    raw: Annotated[Path, typer.Argument(help="raw file of a netlist run elsewhere (-r FILE), or a folder")],
     layer: Annotated[
         list[int] | None, typer.Option("--layer", help="layer index to check (repeatable; default: found)")
     ] = None,

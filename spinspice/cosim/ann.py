@@ -56,6 +56,7 @@ from spinspice.models.cogd import CoGdParams
 from spinspice.netlists.spice import format_testbench, get_vector_name
 from spinspice.sim.energy import delivered_energy_j
 from spinspice.sim.jobs import executor
+from spinspice.sim.osdi import netlist_text
 from spinspice.sim.simulate import simulate
 from spinspice.snn.ann import CoGdAnnCheckpoint, load_cogd_ann
 from spinspice.snn.checkpoint import checkpoint_digest
@@ -143,7 +144,7 @@ def simulate_ann_sample(job: AnnJob) -> dict[str, Any]:
         timing=job.timing,
         options=job.options,
     )
-    text = format_testbench(circ.testbench, header=[f"test image {job.index}"])
+    text = netlist_text(circ.testbench, header=[f"test image {job.index}"])
     path = None
     if job.netlist_dir is not None:
         path = Path(job.netlist_dir) / f"sample-{job.index}.cir"

@@ -13,6 +13,7 @@ them spike by spike.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -33,12 +34,15 @@ __all__ = [
     "LayerGeometry",
     "NetworkCircuits",
     "check_circuit_network",
+    "check_split",
     "circuit_neuron",
     "expected_spikes",
+    "layer_group",
     "layer_noise",
     "map_network",
     "network_circuits",
     "network_geometry",
+    "neuron_groups",
     "neuron_spikes",
     "pooled_spikes",
     "torch_record",
@@ -59,6 +63,9 @@ class NetworkCircuits:
     prediction: int
     label: int | None
     geometry: tuple[LayerGeometry, ...] = ()
+    #: per layer, the keywords its :func:`~spinspice.circuits.network.layer_testbench` was
+    #: built with (:func:`layer_group` rebuilds a neuron group of it from them)
+    testbench_kwargs: tuple[dict[str, Any], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -422,6 +429,7 @@ def network_circuits(
         net, device, clip_percentile=clip_percentile, variability=variability, seed=seed, geometry=geometry
     )
     inputs, torch_spikes, expected, layers = [], [], [], []
+    testbench_kwargs: list[dict[str, Any]] = []
     for k, (geo, mapping) in enumerate(zip(geometry, mappings, strict=True)):
         if k == 0:
             inp = torch.cat(rec["encoded"]).reshape(steps, -1).numpy().astype(float)
@@ -432,13 +440,13 @@ def network_circuits(
         neuron = circuit_neuron(net.neurons[k])
         noise = layer_noise(rec, k, neuron)
         skew = k * LAYER_SKEW_S if single else 0.0
-        circuit = layer_testbench(
-            neuron.cell.network_cell(),
-            neuron.slot.replace(t_delay_s=neuron.slot.t_delay_s + skew),
-            neuron.u_unit,
-            mapping,
-            inp,
-            options,
+        kwargs: dict[str, Any] = dict(
+            cell=neuron.cell.network_cell(),
+            slot=neuron.slot.replace(t_delay_s=neuron.slot.t_delay_s + skew),
+            u_unit=neuron.u_unit,
+            mapping=mapping,
+            inputs=inp,
+            options=options,
             weight_mask=geo.mask,
             title=(
                 f"spinspice network layer {k} of {net.config.arch!r}: {geo.weight.shape[1]} inputs x "
@@ -455,6 +463,8 @@ def network_circuits(
             t_stop_s=t_stop if single else None,
             drive_limit=neuron.u_max,
         )
+        circuit = layer_testbench(**kwargs)
+        testbench_kwargs.append(kwargs)
         inputs.append(inp)
         torch_spikes.append(neuron_spikes(rec, k))
         expected.append(expected_spikes(neuron, inp, mapping, options, n_sub, noise))
@@ -469,4 +479,54 @@ def network_circuits(
         int(counts.argmax(1)),
         label,
         geometry,
+        tuple(testbench_kwargs),
     )
+
+
+def neuron_groups(n_neurons: int, size: int, options: CrossbarOptions) -> list[list[int]]:
+    """A layer's neurons in groups of at most ``size``: runs of consecutive indices.
+
+    Row by row (``rows``, ``rows-free``), a group is whole array columns (every row of its
+    columns; at least one column, so a group can exceed ``size`` when a column holds more
+    neurons): a column's cells share one write driver and line, so only whole columns run
+    alone exactly (``rows-free``: one series write line; ``rows``: the off select switches of
+    the column's other cells)."""
+    if size < 1:
+        raise ModelParameterError(f"neuron groups of {size}: give a size >= 1")
+    if not options.multiplexed:
+        return [list(range(s, min(s + size, n_neurons))) for s in range(0, n_neurons, size)]
+    n_rows, n_cols = options.array_shape(n_neurons)
+    per = max(1, size // n_rows)
+    return [[j for j in range(n_neurons) if c0 <= j % n_cols < c0 + per] for c0 in range(0, n_cols, per)]
+
+
+def check_split(options: CrossbarOptions, single: bool = False) -> None:
+    """Refuse, saying why, layers that do not split exactly into neuron groups
+    (:func:`layer_group`): wire parasitics, and the layers of a whole-network netlist."""
+    if options.r_wire_ohm > 0 or options.c_wire_f > 0:
+        raise ModelParameterError(
+            "--split needs ideal wires: wire parasitics (--r-wire/--c-wire) couple every column through "
+            "the shared row lines, so a neuron group alone is not the layer (drop --split or the wires)"
+        )
+    if single:
+        raise ModelParameterError(
+            "--split writes each layer as neuron groups, --single the whole network as one netlist: "
+            "choose one"
+        )
+
+
+def layer_group(nc: NetworkCircuits, k: int, neurons: Sequence[int], title: str) -> LayerCircuit:
+    """Layer ``k`` of ``nc`` for ``neurons`` only: its testbench rebuilt with exactly the
+    arguments :func:`network_circuits` used, restricted to those neurons (their crossbar
+    columns, every row; cell sizing and names as in the whole layer), titled ``title``.
+
+    Exact when the neurons are independent: ideal wires (wire parasitics couple every column
+    through the shared row lines: refused) and ideal row drivers.  A layer built for one
+    network netlist (latched inputs, output latch) is refused, and a spike max-pool is left
+    out (its OR gates need the whole layer: the group has its neurons only)."""
+    if not nc.testbench_kwargs:
+        raise ModelParameterError("these circuits were built without their testbench arguments")
+    kw = nc.testbench_kwargs[k]
+    single = kw["latched_inputs"] or kw["output_latch"] is not None or kw["t_stop_s"] is not None
+    check_split(kw["options"], single)
+    return layer_testbench(**{**kw, "neurons": list(neurons), "pool_groups": None, "title": title})

@@ -196,6 +196,18 @@ def summarize_cosim(results: Sequence[dict[str, Any]], meta: dict[str, Any]) -> 
             for r in results
         ],
     }
+    checks = [layer["accuracy_check"] for r in results for layer in r["layers"] if "accuracy_check" in layer]
+    if checks:  # --accuracy fast: what it cost in spike time (first group of each layer and image)
+        shifts = [c["max_spike_shift_s"] for c in checks]
+        report["accuracy_check"] = {
+            "preset": checks[0]["preset"],
+            "groups_checked": len(checks),
+            "spikes_checked": int(sum(c["spikes_default"] for c in checks)),
+            "groups_with_other_spike_count": sum(x is None for x in shifts),
+            "max_spike_shift_s": max((x for x in shifts if x is not None), default=None),
+            "time_points": int(sum(c["time_points"] for c in checks)),
+            "time_points_default": int(sum(c["time_points_default"] for c in checks)),
+        }
     return report
 
 
@@ -258,8 +270,9 @@ def format_cosim_markdown(r: dict[str, Any]) -> str:
         + f", {r['network']['steps']} steps of "
         f"{_eng(r['network']['slot_s'], 's')}; "
         f"synapses `{st['synapse']}`, schedule `{st['options']['schedule']}`, backend `{st['backend']}`, "
+        f"device models `{r.get('device_models', 'bsource')}`, "
         f"seed {r['seed']}. Circuit spikes are compared with the trained torch network's spikes "
-        "per neuron and time step (matched one to one within +-1 step).",
+        "per neuron and time step (matched one to one within +-1 step)." + _accuracy_line(r),
         "",
         "| figure | value |",
         "|---|---|",
@@ -565,3 +578,22 @@ def write_cosim_outputs(
     atomic_write_text(out_dir / "report.md", format_cosim_markdown(report))
     atomic_write_json(out_dir / "report.json", report)
     return report
+
+
+def _accuracy_line(r: dict[str, Any]) -> str:
+    """The cost of ``--accuracy fast``, measured on the first group of every layer and image."""
+    acc = r.get("accuracy_check")
+    if not acc:
+        return ""
+    shift = acc["max_spike_shift_s"]
+    return (
+        f" Accuracy `{acc['preset']}` (reltol 1e-3), checked against the default on "
+        f"{acc['groups_checked']} groups ({acc['spikes_checked']} spikes): spikes moved up to "
+        + ("n/a" if shift is None else _eng(shift, "s"))
+        + (
+            f", {acc['groups_with_other_spike_count']} groups with another spike count"
+            if acc["groups_with_other_spike_count"]
+            else ""
+        )
+        + f"; {acc['time_points']} time points against {acc['time_points_default']}."
+    )

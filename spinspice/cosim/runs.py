@@ -24,6 +24,7 @@ from spinspice.cosim.runner import cosim_settings, prepare, run_cosim, sample_id
 from spinspice.errors import ModelParameterError, SimulationError
 from spinspice.io import Result, displayed, seed_all, staged_output
 from spinspice.sim.jobs import Journal
+from spinspice.sim.osdi import resolve_accuracy, resolve_models
 from spinspice.snn.checkpoint import checkpoint_digest, load_with_data
 
 __all__ = ["CosimResult", "failed_jobs_error", "resolve_traces", "run"]
@@ -209,6 +210,8 @@ def run(
             "slot_s": neuron.slot.period_s,
         },
         "settings": st.to_json(),
+        "device_models": resolve_models(),
+        "accuracy": resolve_accuracy(),
         "seed": seed,
         "workers": workers,
         "scheduler": scheduler,

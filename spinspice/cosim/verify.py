@@ -14,6 +14,12 @@ expected one; spikes in another slot than expected are reported as
 a manifest of another schema, a raw file that is truncated or lacks a probe
 vector raise :class:`~spinspice.errors.DataError` /
 :class:`~spinspice.errors.RawFileError` naming the file.
+
+The raw argument may also be a folder of raw files (:func:`check_raw_folder`: the netlists
+of ``spinspice netlist --split`` after ``run.sh``, or every ``layer<k>.cir`` run with
+``-r layer<k>.raw``): each netlist of the manifest is checked against the raw file in it
+that carries its title, the results summed per layer; a netlist without a raw file counts
+as not matching.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from spinspice.netlists.network import MANIFEST_SCHEMA
 from spinspice.sim.rawfile import RawPlot, canonical_name, read_raw
 from spinspice.sim.spikes import crossings
 
-__all__ = ["VerifyResult", "check_raw", "load_manifest", "verify_raw"]
+__all__ = ["VerifyResult", "check_raw", "check_raw_folder", "load_manifest", "verify_raw"]
 
 
 def load_manifest(folder: str | Path) -> dict[str, Any]:
@@ -99,6 +105,10 @@ def check_raw(
         if bad:
             raise DataError(f"layer {bad[0]} is not in the manifest (layers {sorted(known)})")
         chosen = [layer for layer in chosen if layer["index"] in layers]
+        if any("group" in layer for layer in chosen):  # a split layer: the group this raw file ran
+            chosen = [layer for layer in chosen if _title(folder, layer["file"]) == plot.title.strip()]
+            if not chosen:
+                raise DataError(f"{raw_path}: not the raw file of a group netlist of layer {layers}")
     else:
         chosen = [layer for layer in chosen if _title(folder, layer["file"]) == plot.title.strip()]
         if not chosen:
@@ -109,7 +119,12 @@ def check_raw(
     out_layers = []
     for layer in chosen:
         neurons = []
-        for j in range(layer["n_neurons"]):
+        # the layer's neurons (a neuron group of a split layer: its own, by their layer indices)
+        for j in (
+            [int(n["neuron"]) for n in layer["neurons"]]
+            if layer.get("neurons")
+            else range(layer["n_neurons"])
+        ):
             v = _vector(plot, names, layer["probes"][f"spike{j}"]["vector"], str(raw_path))
             start = crossings(t, v, layer["spike_level_v"]) - layer["t_offset_s"]
             slots = np.floor(start / layer["slot_s"] + 1e-9).astype(int).tolist()
@@ -171,6 +186,107 @@ def _check_pools(plot: Any, names: dict[str, str], t: np.ndarray, layer: dict[st
     return out
 
 
+def _raw_title(path: Path) -> str | None:
+    """The ``Title:`` of a raw file's first plot, read from its header only (None: not a raw file)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.readline(4096).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    return head.split(":", 1)[1].strip() if head.lower().startswith("title:") else None
+
+
+def check_raw_folder(
+    folder: str | Path,
+    manifest: dict[str, Any],
+    raw_dir: str | Path,
+    layers: list[int] | None = None,
+    tolerance_slots: int = 1,
+) -> dict[str, Any]:
+    """Every netlist of ``manifest`` against the raw file in ``raw_dir`` that carries its title
+    (``<netlist name>.raw`` first, as ``run.sh`` writes them), per layer: the neuron groups of
+    a split layer summed (``matched_neurons`` of ``n_neurons``), a netlist without a raw file
+    listed in ``missing`` (and ``all_match`` false).  ``layers`` picks layers by index."""
+    folder, raw_dir = Path(folder), Path(raw_dir)
+    entries = manifest["layers"]
+    if layers is not None:
+        known = {e["index"] for e in entries}
+        bad = sorted(set(layers) - known)
+        if bad:
+            raise DataError(f"layer {bad[0]} is not in the manifest (layers {sorted(known)})")
+        entries = [e for e in entries if e["index"] in layers]
+    by_file: dict[str, list[dict[str, Any]]] = {}
+    for e in entries:
+        by_file.setdefault(e["file"], []).append(e)
+    raws = {p: _raw_title(p) for p in sorted(raw_dir.glob("*.raw"))}
+    if not raws:
+        how = "sh run.sh" if (folder / "run.sh").is_file() else "ngspice -b -r NAME.raw NAME.cir"
+        raise DataError(f"{raw_dir}: no *.raw files (run the netlists first: cd {folder} && {how})")
+    used: set[Path] = set()
+    checked: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (manifest entry, its result)
+    missing, points = [], 0
+    for file, parts in by_file.items():
+        title = _title(folder, file)
+        if title is None:
+            raise DataError(f"{folder / file}: netlist missing (the manifest names it)")
+        found = [p for p, t in raws.items() if t == title]
+        if not found:
+            missing += [{"index": e["index"], **_group_of(e), "file": file} for e in parts]
+            continue
+        raw = next((p for p in found if p.stem == Path(file).stem), found[0])
+        used.add(raw)
+        result = check_raw(folder, {**manifest, "layers": parts}, raw, None, tolerance_slots)
+        points += result["time_points"]
+        for e, lay in zip(parts, result["layers"], strict=True):
+            checked.append((e, {**lay, "raw_file": str(raw)}))
+    out_layers = []
+    for k in sorted({e["index"] for e in entries}):
+        mine = [lay for e, lay in checked if e["index"] == k]
+        gone = [m for m in missing if m["index"] == k]
+        first = next(e for e in entries if e["index"] == k)
+        neurons = sorted((n for lay in mine for n in lay["neurons"]), key=lambda n: n["neuron"])
+        pools = [p for lay in mine for p in lay.get("pools", [])]
+        record: dict[str, Any] = {
+            "index": k,
+            "file": ", ".join(sorted({e["file"] for e in entries if e["index"] == k})),
+            "n_neurons": first.get("layer_n_neurons", first["n_neurons"]),
+            "checked_neurons": len(neurons),
+            "matched_neurons": sum(lay["matched_neurons"] for lay in mine),
+            "exact_neurons": sum(lay["exact_neurons"] for lay in mine),
+            "mismatched": [n for lay in mine for n in lay["mismatched"]],
+            "shifted": [n for lay in mine for n in lay["shifted"]],
+            "neurons": neurons,
+            "netlists": [
+                {
+                    "file": lay["file"],
+                    **_group_of(e),
+                    "raw_file": lay["raw_file"],
+                    "n_neurons": len(lay["neurons"]),
+                    "matched_neurons": lay["matched_neurons"],
+                }
+                for e, lay in checked
+                if e["index"] == k
+            ],
+            **({"missing": gone} if gone else {}),
+        }
+        if pools:
+            record |= {"pools": pools, "matched_pools": sum(lay.get("matched_pools", 0) for lay in mine)}
+        out_layers.append(record)
+    return {
+        "raw_folder": str(raw_dir),
+        "raw_files": [str(p) for p in sorted(used)],
+        "time_points": points,
+        "tolerance_slots": tolerance_slots,
+        "layers": out_layers,
+        "missing": missing,
+        "all_match": not missing and all(not lay["mismatched"] for lay in out_layers),
+    }
+
+
+def _group_of(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"group": entry["group"]} if "group" in entry else {}
+
+
 @dataclasses.dataclass
 class VerifyResult(Result):
     """A raw file checked against its netlists' manifest (schema ``spinspice.verify_raw``)."""
@@ -203,13 +319,27 @@ class VerifyResult(Result):
                 return ""
             return f"; {len(moved)} of them with a spike one slot off:" + "".join(line(n) for n in moved[:3])
 
+        def missing(lay: dict[str, Any]) -> str:
+            gone = lay.get("missing", [])
+            if not gone:
+                return ""
+            names = ", ".join(m["file"] for m in gone[:5]) + (", ..." if len(gone) > 5 else "")
+            return f"\n  {len(gone)} netlists not run (no raw file with their title): {names}"
+
+        def where(lay: dict[str, Any]) -> str:
+            runs = lay.get("netlists")
+            if runs is None or len(runs) + len(lay.get("missing", [])) == 1:
+                return lay["file"]
+            return f"{len(runs)} of {len(runs) + len(lay.get('missing', []))} group netlists"
+
         lines = [
-            f"layer {lay['index']} ({lay['file']}): {lay['matched_neurons']}/{lay['n_neurons']} neurons "
+            f"layer {lay['index']} ({where(lay)}): {lay['matched_neurons']}/{lay['n_neurons']} neurons "
             f"spike in the expected slots (+-{tol}, {lay.get('exact_neurons', lay['matched_neurons'])} "
             "in the same slot)"
             + (f", {lay['matched_pools']}/{len(lay['pools'])} max-pool outputs" if "pools" in lay else "")
             + "".join(line(n) for n in lay["mismatched"][:5])
             + shifted(lay)
+            + missing(lay)
             for lay in self.data["layers"]
         ]
         if self.out is not None:
@@ -228,12 +358,19 @@ def verify_raw(
     """Check ``raw`` (a netlist of ``netlists``, the folder ``write_netlists`` wrote, run
     elsewhere) neuron by neuron against the manifest's expected spike slots; write
     ``verify.json`` into ``out`` (default: ``NETLISTS/verify-<raw name>``).  A spike matches
-    an expected one within ``tolerance_slots`` (the co-simulation's +-1 step by default)."""
+    an expected one within ``tolerance_slots`` (the co-simulation's +-1 step by default).
+
+    ``raw`` a folder: every netlist against its raw file there (:func:`check_raw_folder`; the
+    group netlists of ``--split`` after ``run.sh``: ``verify_raw(folder, folder)``)."""
     netlists, raw = Path(netlists), Path(raw)
     manifest = load_manifest(netlists)
     if tolerance_slots < 0:
         raise DataError(f"tolerance_slots must be >= 0, got {tolerance_slots}")
-    checked = check_raw(netlists, manifest, raw, layers, tolerance_slots)
+    if raw.is_dir():
+        checked = check_raw_folder(netlists, manifest, raw, layers, tolerance_slots)
+    else:
+        checked = check_raw(netlists, manifest, raw, layers, tolerance_slots)
     result = VerifyResult({**report_header("spinspice.verify_raw"), "netlists": str(netlists), **checked})
-    result.write(out if out is not None else netlists / f"verify-{sanitize_identifier(raw.stem)}")
+    name = raw.resolve().name if raw.is_dir() else raw.stem
+    result.write(out if out is not None else netlists / f"verify-{sanitize_identifier(name or 'raw')}")
     return result

@@ -25,7 +25,7 @@ from spinspice.experiments.results import StudyResult
 from spinspice.io import atomic_write_json, atomic_write_text, report_header, save_figure, seed_all
 from spinspice.io import pyplot as _pyplot
 from spinspice.models.cogd import COGD_RHS, CoGdParams, sigmoid, stdp_pair_current
-from spinspice.netlists.spice import format_testbench
+from spinspice.sim.osdi import netlist_text
 from spinspice.sim.simulate import simulate
 from spinspice.units import parse_value
 
@@ -166,7 +166,7 @@ def activation_curve(
         "max_error_vs_reference": float(np.max(np.abs(y_circuit - y_ref))),
         "max_error_vs_sigmoid": float(np.max(np.abs(y_circuit - y_formula))),
         "fit": {"x0_a": float(x0_fit), "k_a": float(k_fit)},
-        "netlist": format_testbench(tb),
+        "netlist": netlist_text(tb),
         "wall_s": wf.wall_s,
     }
 

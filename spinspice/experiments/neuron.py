@@ -23,8 +23,8 @@ from spinspice.circuits.cellbase import CellParams, Stimulus
 from spinspice.circuits.core import Testbench, VoltageSource
 from spinspice.errors import ModelParameterError, NetlistError
 from spinspice.models.waveforms import PulseTrain
-from spinspice.netlists.spice import format_testbench
 from spinspice.sim.energy import cumulative_energy_j, energy_between_j
+from spinspice.sim.osdi import models_of, netlist_text, resolve_accuracy, spike_shift_vs_default
 from spinspice.sim.reference import CellReference, cell_reference_run
 from spinspice.sim.simulate import simulate
 from spinspice.sim.spikes import crossings, match_spikes
@@ -69,6 +69,8 @@ class NeuronResult:
     cumulative_energy_j: dict[str, np.ndarray]
     stimulus: Stimulus | None = None
     seed: int | None = None
+    #: the accuracy preset and, for ``fast``, its spike-time error against the default
+    accuracy: dict[str, Any] = dataclasses.field(default_factory=lambda: {"preset": "default"})
 
     # -- metrics ---------------------------------------------------------------
     @property
@@ -124,6 +126,8 @@ class NeuronResult:
             "model": self.model,
             "preset": self.preset,
             "backend": self.backend,
+            "device_models": models_of(self.netlist),
+            "accuracy": self.accuracy,
             "seed": self.seed,
             "drive": {
                 "t_on_s": self.drive.t_on_s,
@@ -198,11 +202,17 @@ def simulate_cell(
         raise ModelParameterError(f"duration = {duration_s:g} s must be > 0")
     stimulus = cell.stimulus(drive, duration_s, seed)
     tb = cell.testbench(drive, duration_s, stimulus=stimulus)
-    text = format_testbench(tb)
+    text = netlist_text(tb)
     wf = simulate(tb, backend, netlist=text, netlist_path=netlist_path, timeout_s=timeout_s)
     level = cell.spike_level_v()
     spikes = crossings(wf.time_s, wf["spike"], level, "rising")
     releases = crossings(wf.time_s, wf["spike"], level, "falling")
+    accuracy: dict[str, Any] = {"preset": resolve_accuracy()}
+    if accuracy["preset"] != "default":  # measure what the preset costs in spike time
+        exact = simulate(tb, backend, netlist=netlist_text(tb, accuracy="default"), timeout_s=timeout_s)
+        ref_spikes = crossings(exact.time_s, exact["spike"], level, "rising")
+        accuracy.update(spike_shift_vs_default(spikes, ref_spikes), time_points=len(wf.time_s))
+        accuracy["time_points_default"] = len(exact.time_s)
     ref, ref_wall = None, 0.0
     if reference:
         t0 = time.perf_counter()
@@ -225,4 +235,5 @@ def simulate_cell(
         cumulative_energy_j=supply_energies(tb, wf),
         stimulus=stimulus,
         seed=seed,
+        accuracy=accuracy,
     )

@@ -8,6 +8,7 @@ from typing import Any
 from spinspice.experiments.neuron import NeuronResult
 from spinspice.experiments.plots import plot_neuron
 from spinspice.io import atomic_write_json, atomic_write_text
+from spinspice.sim.osdi import localize_osdi
 
 __all__ = ["format_neuron_markdown", "neuron_files", "write_neuron_outputs"]
 
@@ -29,7 +30,7 @@ def write_neuron_outputs(result: NeuronResult, out_dir: Path, *, plot: bool = Tr
     """Write every file of one run into ``out_dir``; return the report (with file list)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = neuron_files(plot=plot)
-    atomic_write_text(out_dir / files["netlist"], result.netlist)
+    atomic_write_text(out_dir / files["netlist"], localize_osdi(result.netlist, out_dir))
     result.waveforms.save_npz(out_dir / files["waveforms"])
     if plot:
         plot_neuron(result, out_dir / files["plot"])
@@ -60,6 +61,8 @@ def format_neuron_markdown(r: dict[str, Any]) -> str:
         f"({_fmt(d['frequency_hz'], 1e-6, 'MHz')}), {amp}, simulated "
         f"{_fmt(d['duration_s'], 1e9, 'ns')} with the ngspice {r['backend']} backend"
         + (f", seed {r['seed']}" if r.get("seed") is not None else "")
+        + f"; device models: {r.get('device_models', 'bsource')}"
+        + accuracy_note(r.get("accuracy"))
         + ".",
         "",
         "| quantity | value |",
@@ -104,3 +107,16 @@ def format_neuron_markdown(r: dict[str, Any]) -> str:
         lines.append("")
     lines += ["Files: " + ", ".join(f"`{v}`" for v in r.get("files", {}).values()), ""]
     return "\n".join(lines)
+
+
+def accuracy_note(acc: dict[str, Any] | None) -> str:
+    """``; accuracy fast (reltol 1e-3): spikes moved up to 13.5 ps vs the default`` (or nothing)."""
+    if not acc or acc.get("preset", "default") == "default":
+        return ""
+    shift = acc.get("max_spike_shift_s")
+    moved = (
+        f"spikes moved up to {shift * 1e12:.1f} ps against the default accuracy"
+        if shift is not None
+        else f"{acc['spikes']} spikes against {acc['spikes_default']} at the default accuracy"
+    )
+    return f"; accuracy {acc['preset']} (reltol 1e-3): {moved}"

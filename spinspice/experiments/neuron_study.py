@@ -20,7 +20,7 @@ from spinspice.circuits.cellbase import CellParams
 from spinspice.circuits.registry import get_cell, get_model
 from spinspice.errors import ModelParameterError
 from spinspice.experiments.neuron import NeuronResult, simulate_cell
-from spinspice.experiments.neuron_report import neuron_files, write_neuron_outputs
+from spinspice.experiments.neuron_report import accuracy_note, neuron_files, write_neuron_outputs
 from spinspice.experiments.neuron_sweep import sweep_cell, sweep_report, write_sweep
 from spinspice.experiments.results import StudyResult, displayed
 from spinspice.io import seed_all
@@ -182,7 +182,8 @@ class NeuronRunResult(StudyResult):
                 + _ns(r["first_spike_latency_s"], 1e9, ".3f", "ns")
                 + "; max error vs scipy reference "
                 + ("n/a" if err is None else f"{err * 1e12:.1f} ps over {r['n_spikes_compared']} spikes"),
-                f"energy per spike {_ns(r['energy_per_spike_j'], 1e12, '.3f', 'pJ')} ({terms})",
+                f"energy per spike {_ns(r['energy_per_spike_j'], 1e12, '.3f', 'pJ')} ({terms})"
+                + accuracy_note(r.get("accuracy")),
                 *self._report_line("report.md"),
             ]
         )

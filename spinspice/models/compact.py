@@ -37,12 +37,13 @@ class Variable:
 
 @dataclasses.dataclass(frozen=True)
 class Contribution:
-    """``I(p, n) <+ expr`` (or ``ddt(expr)`` when ``ddt``)."""
+    """``I(p, n) <+ expr`` (or ``ddt(expr)`` when ``ddt``); ``V(p, n) <+ expr`` when ``potential``."""
 
     p: str
     n: str | None
     expr: sp.Expr
     ddt: bool = False
+    potential: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,8 +6,11 @@ Layout of the output folder::
     layer0.cir ... layerN.cir   one transient testbench per layer (`ngspice -b layer0.cir`)
     network.cir                 instead, with --single: the whole network, layers joined by
                                 spike latches
+    layer<k>_g<i>.cir, run.sh   instead, with --split G: each layer as neuron groups, one
+                                netlist each, and the script that runs them in parallel
     lib/spinspice_cells.lib     neuron cell subcircuits, their devices, comparators, MOSFET models
     va/<model>.va               the device models as Verilog-A modules (for other simulators)
+    osdi/<module>.osdi, .va     with compiled models: the modules the netlists load (pre_osdi)
     manifest.json               every node/probe/supply the reports use, mapped to
                                 layer/neuron/synapse indices, with file digests
 
@@ -20,14 +23,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from spinspice import __version__
-from spinspice.circuits.core import Probe, Subckt
+from spinspice.circuits.compiled import compiled_subckt, compiled_testbench
+from spinspice.circuits.core import Probe, Subckt, VerilogAModelCard
 from spinspice.circuits.network import LayerCircuit, network_testbench
-from spinspice.io import atomic_write_text, to_jsonable
+from spinspice.errors import ModelParameterError
+from spinspice.io import atomic_write_bytes, atomic_write_text, to_jsonable
 from spinspice.models.compact import CompactModel
 from spinspice.netlists.names import sanitize_identifier
 from spinspice.netlists.spice import format_library, format_testbench, get_vector_name
@@ -89,24 +95,56 @@ def write_network(
     compact_models: Mapping[str, CompactModel],
     meta: Mapping[str, Any],
     single: bool = False,
+    osdi: Callable[[Any], bytes] | None = None,
+    files: Sequence[str] | None = None,
+    scripts: Mapping[str, str] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write every file into ``folder`` (atomically, file by file) and return the manifest.
 
     ``single``: one ``network.cir`` of the whole network (layers built for it, see
-    :func:`~spinspice.circuits.network.network_testbench`) instead of a file per layer."""
+    :func:`~spinspice.circuits.network.network_testbench`) instead of a file per layer.
+    ``osdi``: compiled device models (:mod:`spinspice.circuits.compiled`): called with each
+    module, returns its compiled ``.osdi`` bytes, written to ``osdi/`` and loaded by the
+    netlists from there (ngspice >= 46); None: B-source models, for any ngspice.
+
+    ``files``: the netlist of each of ``layers`` (default ``layer<k>.cir``); a layer's extra
+    ``index`` (and ``group``) name the network layer it is part of (a neuron group of a split
+    layer, :func:`~spinspice.cosim.build.layer_group`).  ``scripts``: further text files
+    (path -> text), written executable and listed with their digests (``run.sh``).
+    ``options``: simulator options added to every netlist (``{"klu": True}`` where the ngspice
+    that will run them has the KLU solver: a crossbar layer runs ~3x faster)."""
     folder = Path(folder)
+    sim_options = tuple((options or {}).items())
+
+    def form(tb: Any) -> Any:
+        tb = compiled_testbench(tb) if osdi is not None else tb
+        return dataclasses.replace(tb, options=(*tb.options, *sim_options)) if sim_options else tb
+
+    cells = [compiled_subckt(lc.cell_subckt) if osdi is not None else lc.cell_subckt for lc in layers]
     lib_text, defined = format_library(
-        [lc.cell_subckt for lc in layers], "spinspice neuron cells of this network (shared by every layer)"
+        cells, "spinspice neuron cells of this network (shared by every layer)"
     )
-    files: dict[str, str] = {LIBRARY: lib_text}
+    texts: dict[str, str] = {LIBRARY: lib_text}
+    binaries: dict[str, bytes] = {}
+    loads: dict[str, str] = {}
+    if osdi is not None:
+        for cell in cells:
+            for card in [m for m in cell.models() if isinstance(m, VerilogAModelCard)]:
+                rel = f"osdi/{card.module.name}.osdi"
+                if rel not in binaries:
+                    binaries[rel] = osdi(card.module)
+                    texts[f"osdi/{card.module.name}.va"] = format_verilog_a(card.module)
+                    loads[card.module.name] = rel
     manifest_layers = []
     if single:
         name = "network.cir"
         tb, instances = network_testbench(layers, str(meta.get("title", "spinspice network")))
-        files[name] = format_testbench(
-            tb,
+        texts[name] = format_testbench(
+            form(tb),
             header=[f"the whole network in manifest.json, layers as instances; run: ngspice -b {name}"],
             library=(LIBRARY, defined),
+            osdi=loads,
         )
         top = tb.as_subckt()
         for k, (lc, extra, inst) in enumerate(zip(layers, layer_extras, instances, strict=True)):
@@ -116,26 +154,41 @@ def write_network(
                 entry["latch_vectors"] = {j: get_vector_name(p, top) for j, p in latches.items()}
             manifest_layers.append(entry)
     else:
-        for k, (lc, extra) in enumerate(zip(layers, layer_extras, strict=True)):
-            name = f"layer{k}.cir"
-            files[name] = format_testbench(
-                lc.testbench,
-                header=[f"layer {k} of the network in manifest.json; run: ngspice -b {name}"],
+        if files is not None and len(files) != len(layers):
+            raise ModelParameterError(f"{len(files)} netlist names for {len(layers)} layers: give one each")
+        for n, (lc, extra) in enumerate(zip(layers, layer_extras, strict=True)):
+            k = int(extra.get("index", n))
+            name = files[n] if files is not None else f"layer{k}.cir"
+            part = f"layer {k}" + (f", neuron group {extra['group']}," if "group" in extra else "")
+            texts[name] = format_testbench(
+                form(lc.testbench),
+                header=[f"{part} of the network in manifest.json; run: ngspice -b {name}"],
                 library=(LIBRARY, defined),
+                osdi=loads,
             )
             manifest_layers.append(_layer_manifest(k, lc, name, extra))
     for model, cm in sorted(compact_models.items()):
-        files[f"va/{model.replace('-', '_')}.va"] = format_verilog_a(cm)
-    for rel, text in files.items():
+        texts[f"va/{model.replace('-', '_')}.va"] = format_verilog_a(cm)
+    for rel, text in texts.items():
         atomic_write_text(folder / rel, text)
+    for rel, text in (scripts or {}).items():
+        path = atomic_write_text(folder / rel, text)
+        os.chmod(path, path.stat().st_mode | 0o111)
+        texts[rel] = text
+    for rel, data in binaries.items():
+        atomic_write_bytes(folder / rel, data)
     manifest = {
         "schema": MANIFEST_SCHEMA,
         "schema_version": 1,
         "spinspice_version": __version__,
         **meta,
         "library": LIBRARY,
+        "device_models": "osdi" if osdi is not None else "bsource",
         "layers": manifest_layers,
-        "files": {rel: hashlib.sha256(text.encode()).hexdigest() for rel, text in sorted(files.items())},
+        "files": {
+            rel: hashlib.sha256(data if isinstance(data, bytes) else data.encode()).hexdigest()
+            for rel, data in sorted({**texts, **binaries}.items())
+        },
     }
     atomic_write_text(
         folder / "manifest.json", json.dumps(to_jsonable(manifest), indent=2, sort_keys=True) + "\n"

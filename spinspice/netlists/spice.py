@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import IO, Any, ClassVar
 
 import sympy as sp
@@ -35,6 +35,8 @@ from spinspice.circuits.core import (
     Subckt,
     Testbench,
     Transient,
+    VerilogAInstance,
+    VerilogAModelCard,
     VoltageSource,
 )
 from spinspice.errors import NetlistError
@@ -50,6 +52,7 @@ __all__ = [
     "format_testbench",
     "get_element_name",
     "get_vector_name",
+    "osdi_control",
     "write_testbench",
 ]
 
@@ -63,6 +66,7 @@ _LETTER: dict[type, str] = {
     Mosfet: "m",
     CodeModel: "a",
     Instance: "x",
+    VerilogAInstance: "n",
 }
 
 WRAP = 100
@@ -100,15 +104,38 @@ def _node(name: str) -> str:
     return sanitize_identifier(name, what="node")
 
 
+def _single_pulse_pwl(w: Pulse) -> Pwl:
+    """The corners of one trapezoidal pulse: ``v1`` until ``td``, ramp to ``v2`` in ``tr``,
+    ``v2`` for ``pw``, back to ``v1`` in ``tf`` and ``v1`` from then on (``pw = 0``: a triangle)."""
+    t_rise = w.td_s + w.tr_s
+    t_fall = t_rise + w.pw_s
+    corners = [(w.td_s, w.v1), (t_rise, w.v2), (t_fall, w.v2), (t_fall + w.tf_s, w.v1)]
+    points = [(0.0, w.v1)] if w.td_s > 0 else []
+    for t, v in corners:
+        if not points or (t, v) != points[-1]:
+            points.append((t, v))
+    return Pwl(tuple(points))
+
+
 def _wave(w: Pulse | Pwl | None, dc: float) -> str:
     if w is None:
         return f"dc {format_si(dc)}"
     if isinstance(w, Pulse):
-        args = [w.v1, w.v2, w.td_s, w.tr_s, w.tf_s, w.pw_s, w.per_s]
-        text = " ".join(format_si(a) for a in args)
-        if w.count:
-            text += f" {int(w.count)}"
-        return f"dc {format_si(dc)} pulse({text})"
+        if w.per_s <= 0 and w.tr_s > 0 and w.tf_s > 0:
+            # One pulse.  PULSE with PER = 0 (or absent) is not the same waveform in every
+            # ngspice: 39 repeats it after TSTOP (one pulse), 46 back to back (PER = TR + PW + TF:
+            # still v2 long after PW).  PWL corners mean the same in every version.
+            w = _single_pulse_pwl(w)
+        else:
+            args = [w.v1, w.v2, w.td_s, w.tr_s, w.tf_s, w.pw_s, max(w.per_s, 0.0)]
+            text = " ".join(format_si(a) for a in args)
+            # NP (the 8th argument, ngspice 39 and 46 alike) limits a train to `count` pulses;
+            # a single pulse with a zero edge (ngspice makes it TSTEP long, which PWL cannot
+            # say) stays a PULSE with NP = 1, so that ngspice 46 does not repeat it either
+            count = 1 if w.per_s <= 0 else int(w.count)
+            if count:
+                text += f" {count}"
+            return f"dc {format_si(dc)} pulse({text})"
     if isinstance(w, Pwl):
         pts = " ".join(f"{format_si(t)} {format_si(v)}" for t, v in w.points)
         return f"dc {format_si(dc)} pwl({pts})"
@@ -171,9 +198,16 @@ class NgspiceDialect:
         if isinstance(e, Instance):
             conns = " ".join(_node(c) for c in e.conns)
             return [f"{name} {conns} {sanitize_identifier(e.subckt.name, what='subcircuit')}"]
+        if isinstance(e, VerilogAInstance):
+            conns = " ".join(_node(c) for c in e.conns)
+            return _wrap(f"{name} {conns} {sanitize_identifier(e.model.name, what='model')}")
         raise NotImplementedError(f"ngspice netlister: element type {type(e).__name__}")
 
-    def model(self, m: MosfetModel | CodeModelCard) -> list[str]:
+    def model(self, m: MosfetModel | CodeModelCard | VerilogAModelCard) -> list[str]:
+        if isinstance(m, VerilogAModelCard):
+            lines = comment_lines(m.doc) if m.doc else []
+            module = sanitize_identifier(m.module.name, what="module")
+            return [*lines, f".model {sanitize_identifier(m.name, what='model')} {module}"]
         if isinstance(m, CodeModelCard):
             lines = comment_lines(m.doc) if m.doc else []
             params = " ".join(
@@ -266,12 +300,35 @@ def _ic_name(path: tuple[str, ...], top: Subckt) -> str:
 
 
 def format_testbench(
-    tb: Testbench, *, header: Iterable[str] = (), library: tuple[str, frozenset[str]] | None = None
+    tb: Testbench,
+    *,
+    header: Iterable[str] = (),
+    library: tuple[str, frozenset[str]] | None = None,
+    osdi: Mapping[str, str] | None = None,
 ) -> str:
     """Complete netlist text: runs standalone with ``ngspice -b``."""
     buf = io.StringIO()
-    write_testbench(tb, buf, header=header, library=library)
+    write_testbench(tb, buf, header=header, library=library, osdi=osdi)
     return buf.getvalue()
+
+
+def osdi_control(modules: Iterable[str], osdi: Mapping[str, str] | None = None) -> list[str]:
+    """The ``.control`` block that loads compiled modules before the circuit is read.
+
+    ``osdi`` maps a module name to its ``.osdi`` file (default ``<module>.osdi`` beside
+    the netlist: ngspice resolves a relative path from the netlist's folder).  OpenMP
+    threads are set to 1: ngspice's default of 8 threads per compiled model makes a
+    one-cell transient 10x slower on 2 cores; spinspice runs one process per core."""
+    names = list(dict.fromkeys(modules))
+    if not names:
+        return []
+    lines = [".control", "set num_threads=1"]
+    for name in names:
+        path = (osdi or {}).get(name, f"{name}.osdi")
+        if any(c.isspace() for c in path):
+            raise NetlistError(f"OSDI file {path!r}: ngspice cannot load a path with spaces; move it")
+        lines.append(f"pre_osdi {path}")
+    return [*lines, ".endc"]
 
 
 def format_library(subckts: Iterable[Subckt], title: str) -> tuple[str, frozenset[str]]:
@@ -280,7 +337,7 @@ def format_library(subckts: Iterable[Subckt], title: str) -> tuple[str, frozense
     dialect = NgspiceDialect()
     lines = comment_lines(title)
     lines += comment_lines(f"generated by spinspice {__version__} -- regenerate rather than edit")
-    models: dict[str, MosfetModel | CodeModelCard] = {}
+    models: dict[str, MosfetModel | CodeModelCard | VerilogAModelCard] = {}
     defined: dict[str, Subckt] = {}
     for sc in subckts:
         for m in sc.models():
@@ -301,9 +358,11 @@ def write_testbench(
     *,
     header: Iterable[str] = (),
     library: tuple[str, frozenset[str]] | None = None,
+    osdi: Mapping[str, str] | None = None,
 ) -> None:
     """Write ``tb``; with ``library = (path, names)`` the subcircuits and models named in
-    ``names`` are not inlined but read from ``path`` by ``.include`` (see :func:`format_library`)."""
+    ``names`` are not inlined but read from ``path`` by ``.include`` (see :func:`format_library`).
+    Compiled Verilog-A modules are loaded from ``osdi`` (see :func:`osdi_control`)."""
     dialect = NgspiceDialect()
     top = tb.as_subckt()
     skip = library[1] if library is not None else frozenset()
@@ -311,6 +370,7 @@ def write_testbench(
     lines += comment_lines(f"generated by spinspice {__version__} -- regenerate rather than edit")
     for h in header:
         lines += comment_lines(h)
+    lines += osdi_control((m.module.name for m in top.models() if isinstance(m, VerilogAModelCard)), osdi)
     if tb.options:
         opts = " ".join(f"{sanitize_identifier(k, what='option')}={_opt(v)}" for k, v in tb.options)
         lines.append(f".options {opts}")

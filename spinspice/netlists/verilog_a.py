@@ -31,6 +31,11 @@ class VerilogAPrinter(ExprPrinter):
         p = sanitize_identifier(p, what="node")
         return f"V({p})" if n is None else f"V({p}, {sanitize_identifier(n, what='node')})"
 
+    def _print_NonZero(self, expr: sp.Expr) -> str:
+        """:class:`spinspice.circuits.compiled.NonZero`: at least 1 pV away from zero."""
+        b = self._print(expr.args[0])
+        return f"(({b}) >= 0.0 ? max({b}, 1e-12) : min({b}, -1e-12))"
+
 
 def _real(value: float) -> str:
     """A real literal: ``5e10`` must not become the 32-bit-overflowing integer 50000000000."""
@@ -91,7 +96,7 @@ def write_verilog_a(model: CompactModel, stream: IO[str]) -> None:
         body = pr.doprint(c.expr)
         if c.ddt:
             body = f"ddt({body})"
-        lines.append(f"        I{branch} <+ {body};")
+        lines.append(f"        {'V' if c.potential else 'I'}{branch} <+ {body};")
     lines.append("    end")
     lines.append("endmodule")
     stream.write("\n".join(lines) + "\n")

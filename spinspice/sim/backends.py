@@ -43,8 +43,17 @@ written:
    devices, i.e. changes the circuit rather than the numerics.
 
 Any other failure (syntax error, unknown model, crash, timeout, no results)
-is raised at once.  ``timeout_s`` applies to each attempt.  A run that needs a
-retry costs more: ``tmax/10`` makes an attempt up to ten times slower.
+is raised at once.  So is ngspice 46's refusal to keep a run's output in
+memory (the shared library checks TSTOP/TSTEP points per saved vector against
+free memory before the first point; ngspice 39 ran on into the timeout):
+:class:`~spinspice.errors.OutputMemoryError` says to save fewer vectors,
+shorten the run, lengthen the ``.tran`` step or use the batch backend.  That
+refusal, like any controlled exit of the shared library, leaves it waiting "to
+be reset or detached"; the shared backend resets and re-initialises it
+(``ngSpice_Reset`` + ``ngSpice_Init``) so that the next run works, or, where
+the library has no ``ngSpice_Reset`` (39), says so instead of crashing.
+``timeout_s`` applies to each attempt.  A run that needs a retry costs more:
+``tmax/10`` makes an attempt up to ten times slower.
 
 What the caller sees: a successful run returns :class:`SimulatedWaveforms` (a
 :class:`~spinspice.sim.waveforms.Waveforms` with ``attempts``, the names of
@@ -77,7 +86,13 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 
 from spinspice.circuits.core import Transient
-from spinspice.errors import RawFileError, SimulationError, SimulatorNotFoundError, did_you_mean
+from spinspice.errors import (
+    OutputMemoryError,
+    RawFileError,
+    SimulationError,
+    SimulatorNotFoundError,
+    did_you_mean,
+)
 from spinspice.netlists.spice import NgspiceDialect
 from spinspice.sim.rawfile import canonical_name, read_raw
 from spinspice.sim.waveforms import Waveforms
@@ -116,7 +131,8 @@ _ERROR = re.compile(
     r"(\berror\b|\bfatal\b|\babort|timestep too small|singular matrix|"
     r"could not|cannot|can't|unable to|unknown|no such|undefined|not found|\bfailed\b|"
     r"interrupted|not parsed|invalid|"
-    r"unrecognized|too few|too many|syntax|illegal|out of memory|segmentation)",
+    r"unrecognized|too few|too many|syntax|illegal|out of memory|segmentation|"
+    r"memory required|more than memory available|insufficient memory|output memory is not possible)",
     re.IGNORECASE,
 )
 
@@ -223,8 +239,69 @@ class NonConvergenceError(SimulationError):
         self.cause = cause
 
 
+# ngspice 46 (shared library) weighs the output vectors against free memory before the first
+# point -- TSTOP/TSTEP + 100 points per saved vector (time included), 8 bytes each -- and
+# refuses at once:
+#   Error: memory required (1935232128 Bytes)
+#          is more than memory available (1252597760 Bytes)!
+#   Setting the output memory is not possible.
+#   Error: ngspice.dll cannot recover and awaits to be reset or detached
+# Its product is a 32-bit int: it wraps (1e9 points x 4 vectors reads 1935232128, x 3 reads
+# -1769801376, which is always refused), so the figure is a hint at best.  Windows builds leave
+# "%Id" unexpanded: no figures at all.  ngspice 39 ran on instead, into the per-run timeout.
+_MEMORY_REQUIRED = re.compile(r"memory required\s*\((-?\d+)?", re.IGNORECASE)
+_MEMORY_AVAILABLE = re.compile(r"more than memory available\s*\((-?\d+)?", re.IGNORECASE)
+_MEMORY_REFUSED = re.compile(
+    r"memory required|more than memory available|insufficient memory available|"
+    r"setting the output memory is not possible",
+    re.IGNORECASE,
+)
+# what the shared library prints after its controlled exit (39: "... awaits to be detached")
+_UNRECOVERABLE = re.compile(r"cannot recover and awaits to be", re.IGNORECASE)
+
+
+def output_memory_error(lines: Iterable[str], netlist_path: Path | None = None) -> OutputMemoryError | None:
+    """:class:`OutputMemoryError` when ``lines`` (an ngspice log) say that the run's output
+    vectors would need more memory than is free, else None."""
+    lines = list(lines)
+    if not any(_MEMORY_REFUSED.search(line) for line in lines):
+        return None
+
+    def figure(pattern: re.Pattern[str]) -> int | None:
+        """ngspice's byte count; None where missing or wrapped below zero."""
+        for line in lines:
+            match = pattern.search(line)
+            if match and match.group(1):
+                value = int(match.group(1))
+                return value if value >= 0 else None
+        return None
+
+    required, available = figure(_MEMORY_REQUIRED), figure(_MEMORY_AVAILABLE)
+    free = "more than is free" if available is None else f"{available / 1e9:.3g} GB is free"
+    if required is not None:
+        need = f"{required / 1e9:.3g} GB of memory, {free}"
+    elif available is not None:
+        need = f"more than the {available / 1e9:.3g} GB of memory that is free"
+    else:
+        need = "more memory than is free"
+    return OutputMemoryError(
+        f"ngspice refused the run: its output vectors would need {need} (ngspice reserves "
+        "TSTOP/TSTEP points per saved vector); save fewer vectors (fewer probes), shorten the run "
+        "or lengthen the .tran step (t_step_s; TMAX sets the accuracy), or use backend='batch', "
+        "which writes results to a file",
+        required_bytes=required,
+        available_bytes=available,
+        netlist_path=netlist_path,
+        log_tail=_useful(lines),
+    )
+
+
 def _failure(message: str, lines: list[str], netlist_path: Path | None) -> SimulationError:
-    """The error of one failed attempt: :class:`NonConvergenceError` when it may be retried."""
+    """The error of one failed attempt: :class:`NonConvergenceError` when it may be retried,
+    :class:`OutputMemoryError` when ngspice refused to keep the output in memory."""
+    memory = output_memory_error(lines, netlist_path)
+    if memory is not None:
+        return memory
     cause = convergence_cause(lines)
     if cause is None:
         return SimulationError(message, netlist_path=netlist_path, log_tail=_useful(lines))
@@ -634,6 +711,14 @@ def _make_shared() -> Any:
             self.bg_exited = bool(is_running)
             return 0
 
+        @staticmethod
+        def _exit(exit_status: int, immediate: bool, quit_exit: bool, ngspice_id: int, user_data: Any) -> int:
+            # ngspice's controlled exit (a fatal error, ngspice 46's output memory check, `quit`):
+            # the library "awaits to be reset or detached", and the next ngSpice_Circ may crash
+            self = ffi.from_handle(user_data)
+            self.exited = True
+            return int(exit_status)
+
     NgSpiceShared.setup_platform()
     NgSpiceShared.LIBRARY_PATH = lib
     try:
@@ -645,7 +730,48 @@ def _make_shared() -> Any:
         ) from None
     inst._ffi = ffi
     inst._ffi_string = ffi_string_utf8
+    inst.exited = False
+    inst.dead = None  # why the instance cannot be restarted, once that is known
     return inst
+
+
+def _restart(ng: Any) -> None:
+    """Bring the shared instance back after ngspice's controlled exit: ``ngSpice_Reset``
+    (ngspice 46 has it, 39 does not) and ``ngSpice_Init`` again with the same callbacks.
+
+    Without ``ngSpice_Reset`` the library cannot be brought back in-process (with ngspice 39
+    a second ``ngSpice_Init`` after ``quit`` aborts the process), so the instance is marked
+    dead instead and every later run says so rather than crash.
+    """
+    lib, ffi = ng._ngspice_shared, ng._ffi
+    try:
+        reset = ctypes.CDLL(ng.library_path).ngSpice_Reset  # the already loaded library
+    except (OSError, AttributeError):
+        ng.dead = (
+            "the ngspice shared library stopped (controlled exit) and this version cannot be "
+            "restarted in the same process: start a new process or use backend='batch'"
+        )
+        return
+    reset.restype = ctypes.c_int
+    reset()
+    rc = lib.ngSpice_Init(
+        ng._send_char_c,
+        ng._send_stat_c,
+        ng._exit_c,
+        ng._send_data_c,
+        ng._send_init_data_c,
+        ng._background_thread_running_c,
+        ng._self_c,
+    )
+    sync = (ng._get_vsrc_data_c, ng._get_isrc_data_c, ffi.NULL, ng._ngspice_id, ng._self_c)
+    rc = rc or lib.ngSpice_Init_Sync(*sync)
+    if rc:
+        ng.dead = (
+            f"ngspice could not be re-initialised after its controlled exit (rc {rc}): start a new process"
+        )
+        return
+    ng.exited = False
+    _command(ng, "set nomoremode")
 
 
 class SharedBackend:
@@ -687,10 +813,18 @@ class SharedBackend:
         with _SHARED_LOCK:
             ng = self._instance()
             lib, ffi = ng._ngspice_shared, ng._ffi
+            if ng.exited and ng.dead is None:
+                _restart(ng)
+            if ng.dead is not None:
+                raise SimulationError(ng.dead, netlist_path=shown)
 
             def fail(message: str, *, may_retry: bool = False) -> SimulationError:
                 log = list(ng.log)
-                _cleanup(ng)
+                if ng.exited or any(_UNRECOVERABLE.search(line) for line in log):
+                    ng.exited = True
+                    _restart(ng)  # instead of a cleanup: the library awaits a reset
+                else:
+                    _cleanup(ng)
                 if may_retry:  # a run that ended in an error: non-convergence is retried
                     return _failure(message, log, shown)
                 return SimulationError(message, netlist_path=shown, log_tail=_useful(log))
