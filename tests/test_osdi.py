@@ -115,7 +115,7 @@ def test_compiled_spikes_match_bsource(model: str, preset: str) -> None:
     """Every preset: both forms spike at the same instants within 5 ps.
 
     Presets on a millisecond scale (paper 001's Hall bar, paper 002; time steps of 0.5-2.5 us)
-    are compared at reltol 1e-7 and within 2e-7 of the spike instant (5 ps is below their time
+    are compared at reltol 1e-7 and within 5e-7 of the spike instant (5 ps is below their time
     resolution): at their default reltol 1e-5 the B-source form is itself off by up to 0.6 us
     (its helper nodes converge only to reltol; measured 2026-12-02), while the compiled form
     is within 0.1 us of the converged instants."""
@@ -127,5 +127,34 @@ def test_compiled_spikes_match_bsource(model: str, preset: str) -> None:
     ref, comp = _spikes(cell, tb, "bsource"), _spikes(cell, tb, "osdi")
     assert len(ref) >= 2, f"{model}/{preset}: the reference should spike ({len(ref)} spikes)"
     assert len(comp) == len(ref)
-    tol = np.maximum(TOL_S, 2e-7 * ref) if tb.analysis.t_stop_s > 1e-6 else TOL_S
+    tol = np.maximum(TOL_S, 5e-7 * ref) if tb.analysis.t_stop_s > 1e-6 else TOL_S
     assert np.all(np.abs(comp - ref) <= tol), f"{model}/{preset}: {np.abs(comp - ref).max():.3g} s apart"
+
+
+def test_modules_are_the_same_in_every_process() -> None:
+    """A module's text (its port order) must not depend on Python's hash seed: two processes
+    writing the same subcircuit must give one module, or a shared ngspice session that loaded
+    the other ordering would run a different matrix."""
+    import subprocess
+    import sys
+
+    code = (
+        "from spinspice.circuits.registry import get_cell\n"
+        "from spinspice.circuits.compiled import compiled_subckt\n"
+        "from spinspice.circuits.core import VerilogAInstance\n"
+        "from spinspice.netlists.verilog_a import format_verilog_a\n"
+        "sc = compiled_subckt(get_cell('dw-lif', 'paper-001')[0].device_subckt())\n"
+        "va = next(e for e in sc.elements if isinstance(e, VerilogAInstance))\n"
+        "print(format_verilog_a(va.model.module))\n"
+    )
+    texts = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**__import__("os").environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(texts) == 1

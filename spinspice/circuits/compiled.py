@@ -197,7 +197,7 @@ def _module(sc: Subckt, flat: list[Element], kept: list[Element]) -> tuple[Compa
 
     def translate(expr: sp.Expr) -> sp.Expr:
         subs: dict[sp.Basic, sp.Expr] = {}
-        for sym in expr.free_symbols:
+        for sym in sorted(expr.free_symbols, key=lambda x: x.name):  # (a set: order by name)
             match = _VREF.match(sym.name)
             if match:
                 subs[sym] = voltage(match.group("p"), match.group("n"))
@@ -205,6 +205,11 @@ def _module(sc: Subckt, flat: list[Element], kept: list[Element]) -> tuple[Compa
                 subs[sym] = translate(_current_of(_IREF.match(sym.name).group("name"), kept, flat))  # type: ignore[union-attr]
         return _guard_divisions(expr.xreplace(subs))
 
+    # the module's ports in a fixed order -- the subcircuit's own, then the other terminals as
+    # the elements name them -- so the same subcircuit gives the same module in every process
+    for n in [*sc.ports, *(t for e in flat if not any(e is h for h in helpers) for t in _terminals(e))]:
+        if n in use:
+            port(n)
     variables = tuple(
         Variable(helper_nodes[e.p], translate(e.expr), "V", f"helper node {e.p}", retrieve=False)
         for e in helpers
