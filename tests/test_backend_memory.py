@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 
+import numpy as np
 import pytest
 
 from spinspice.errors import OutputMemoryError, SimulationError, SpinspiceError
@@ -133,3 +134,28 @@ def test_shared_backend_after_a_run_that_needs_gigabytes_of_output() -> None:
     else:
         assert "did not finish" in str(err)
     assert backend.run(OK).time_s[-1] == pytest.approx(20e-9)
+
+
+@pytest.mark.ngspice
+def test_compiled_models_run_after_a_restart() -> None:
+    """ngSpice_Reset drops the models of the OSDI libraries loaded before it, and ngspice
+    skips a library path it has loaded once ("Unknown model type" after a restart): each
+    restart loads them again from fresh copies."""
+    from spinspice.circuits.registry import get_cell
+    from spinspice.sim import osdi
+    from spinspice.sim.simulate import simulate
+
+    caps = osdi.capabilities()
+    if not caps.osdi:
+        pytest.skip(f"compiled models unavailable here: {caps.reason}")
+    if not _has_reset():
+        pytest.skip("this libngspice has no ngSpice_Reset: it cannot be restarted in-process")
+    cell = get_cell("dw-lif", "paper-001")[0]
+    tb = cell.testbench(cell.default_drive(), 30e-9)
+    backend = SharedBackend()
+    before = simulate(tb, "shared", models="osdi")
+    for _ in range(2):
+        _command(backend._instance(), "quit")
+        after = simulate(tb, "shared", models="osdi")
+        np.testing.assert_array_equal(after.time_s, before.time_s)
+        np.testing.assert_array_equal(after["m"], before["m"])

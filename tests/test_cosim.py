@@ -238,3 +238,43 @@ def test_a_group_traces_each_neuron_with_its_own_probes() -> None:
     keys = dict(task.traced)
     assert set(keys[1]) == {"m1", "v_out1", "spike_b1", "s_comp1", "v_t11", "v_t21", "v_win1"}
     assert all(k.endswith("11") for k in keys[11]) and not set(keys[1]) & set(keys[11])
+
+
+@pytest.mark.ngspice
+def test_batched_runs_give_the_results_of_single_runs() -> None:
+    """A layer's runs go to ngspice several per process (issue 17 item 3); the results are
+    those of one process per run, and the model's expectation runs as a job beside them."""
+    from spinspice.cosim.runner import run_group, run_groups, run_job
+
+    net = _random_net("fc:64-24-10", 10, seed=3, scale=1.2)
+    image = load_dataset("digits").x_test[5]
+    jobs: list[tuple] = []
+
+    def mapper(fn, tasks):
+        tasks = list(tasks)
+        jobs.extend(tasks)
+        return [fn(t) for t in tasks]
+
+    res = simulate_sample(prepare(net, CosimSettings()), image, index=0, mapper=mapper)
+    batches = [job[1] for job in jobs if job[0] is run_groups]
+    assert max(len(b) for b in batches) > 1  # 24 runs on one worker: 6 per ngspice process
+    assert sum(len(b) for b in batches) == 24 + 10
+    batch = batches[0]
+    together, alone = run_job((run_groups, batch)), [run_group(t) for t in batch]
+    for a, b in zip(together, alone, strict=True):
+        assert a["spikes"].keys() == b["spikes"].keys() and a["time_points"] == b["time_points"]
+        assert all(np.array_equal(a["spikes"][j], b["spikes"][j]) for j in a["spikes"])
+        assert a["energy_j"] == b["energy_j"]
+    assert sum(res["circuit_counts"]) > 0 and res["layers"][0]["vs_torch"]["spike_agreement"] >= 0.95
+
+
+@pytest.mark.ngspice
+def test_keep_netlists_keeps_every_run(digits_checkpoint, tmp_path) -> None:
+    from spinspice import cosim
+
+    out = tmp_path / "kept"
+    result = cosim.run(digits_checkpoint, samples=[0], trace="none", out=out, keep_netlists=True)
+    kept = sorted((out / "netlists").rglob("*.cir"))
+    runs = sum(layer["n_runs"] for layer in result.results[0]["layers"])
+    assert len(kept) == runs > 0
+    assert all(".tran" in p.read_text() and p.read_text().rstrip().endswith(".end") for p in kept)

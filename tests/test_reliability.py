@@ -153,14 +153,18 @@ def test_the_pickle_payload_would_run_if_unpickled(tmp_path) -> None:
 
 # -- crashes and resume ------------------------------------------------------------
 def _crashing_ngspice(tmp: Path) -> tuple[Path, Path, Path]:
-    """An ngspice wrapper that crashes (SIGSEGV) once while ``crash`` exists; logs each run."""
+    """An ngspice wrapper that crashes (SIGSEGV) on every run of image 0 (a netlist, or a batch
+    of them, titled "cosim sample 0 ...") while ``crash`` exists; logs each process."""
     import shutil
 
-    crash, log, exe = tmp / "crash-once", tmp / "runs.log", tmp / "ngspice-wrapper"
+    crash, log, exe = tmp / "crash", tmp / "runs.log", tmp / "ngspice-wrapper"
     exe.write_text(
         "#!/bin/sh\n"
-        f'echo run >> "{log}"\n'
-        f'if [ -e "{crash}" ]; then rm -f "{crash}"; kill -SEGV $$; fi\n'
+        f'[ "$1" = -v ] || echo run >> "{log}"\n'  # not the version probes
+        'for last; do :; done\n'
+        f'if [ -e "{crash}" ] && grep -qs "^\\* cosim sample 0 " "$last" "$(dirname "$last")"/*.cir; then\n'
+        "  kill -SEGV $$\n"
+        "fi\n"
         f'exec "{shutil.which("ngspice")}" "$@"\n'
     )
     exe.chmod(0o755)
@@ -178,7 +182,7 @@ def test_an_ngspice_crash_fails_one_image_and_resume_runs_only_it(
     clean = json.loads(capsys.readouterr().out)
     runs_per_image = len(log.read_text().splitlines()) // 2
     log.unlink()
-    crash.touch()  # the first ngspice run (image 0) segfaults
+    crash.touch()  # every ngspice run of image 0 segfaults (in a batch, and alone again)
     out = str(tmp_path / "crashed")
     assert main([*base, "--out", out]) == 1
     captured = capsys.readouterr()
@@ -193,6 +197,7 @@ def test_an_ngspice_crash_fails_one_image_and_resume_runs_only_it(
     # without --resume the journal is protected; with it only image 0 runs again
     assert main([*base, "--out", out]) == 1
     assert "pass --resume" in capsys.readouterr().err
+    crash.unlink()
     log.unlink()
     assert main([*base, "--out", out, "--resume"]) == 0
     resumed = json.loads(capsys.readouterr().out)
@@ -265,8 +270,8 @@ def _stubborn_ngspice(tmp: Path, *, give_in_to: str | None) -> Path:
     unless = f'grep -q "{give_in_to}" "$cir" && exec "{shutil.which("ngspice")}" "$@"\n' if give_in_to else ""
     exe.write_text(
         "#!/bin/sh\n"
-        "for cir; do :; done\n"  # the last argument: the netlist
-        f'if grep -q "cosim sample 0 " "$cir"; then\n{unless}'
+        "for cir; do :; done\n"  # the last argument: the netlist (or a batch driver beside its netlists)
+        f'if grep -qs "cosim sample 0 " "$cir" "$(dirname "$cir")"/*.cir; then\n{unless}'
         '  echo "doAnalyses: TRAN:  Timestep too small; time = 1.2e-08, timestep = 1.25e-22: '
         'trouble with node \\"xn0.xdev.m\\""\n'
         '  echo "tran simulation(s) aborted"\n'

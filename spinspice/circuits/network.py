@@ -584,6 +584,7 @@ def layer_testbench(
     drive_limit: float | None = None,
     pool_groups: np.ndarray | None = None,
     noise: np.ndarray | None = None,
+    drive: np.ndarray | None = None,
 ) -> LayerCircuit:
     """One layer: ``inputs`` (steps, n_in), spikes 0/1 (or analog levels for direct encoding)
     -> testbench of input drivers, crossbar tiles, write drivers and neuron array.
@@ -606,6 +607,9 @@ def layer_testbench(
 
     ``drive_limit`` (input units): the write drivers' current limit, ``drive_limit * I_unit``
     (a network trained drive-aware clips its drives there, :func:`max_write_current`).
+
+    ``drive`` (steps, n_out): ``mapping.drive(inputs)`` when the caller has it already (a
+    co-simulation builds every group of a layer from one; a convolution's is large).
 
     ``noise`` (steps, n_out): stochastic neurons (paper 004's DW-MTJ) -- each neuron's velocity
     factor per network step, the realisation torch drew, on a PWL source of its own (node
@@ -641,7 +645,9 @@ def layer_testbench(
         )
     t_stop = steps * n_sub * slot.period_s if t_stop_s is None else float(t_stop_s)
     i_unit = float(cell.drive_current(slot.replace(amplitude=u_unit)).amplitude)
-    drive = mapping.drive(inputs)
+    drive = mapping.drive(inputs) if drive is None else np.asarray(drive, float)
+    if drive.shape != (steps, n_out):
+        raise ModelParameterError(f"drive of shape {drive.shape}: the layer needs {(steps, n_out)}")
     drive_limit = layer_drive_limit(cell, i_unit, n_out, options, drive_limit)
     clipped, raw_drive = 0, drive
     if drive_limit is not None:
@@ -653,9 +659,6 @@ def layer_testbench(
         sizing |= {"drive_limit_a": drive_limit * i_unit, "drives_clipped": clipped, "drives": drive.size}
     template, inst = _cell_template(cell, slot, t_stop)
     gain = i_unit / (mapping.g_per_weight_s * options.v_read_v)
-    mask = np.ones_like(mapping.g_pos_s, dtype=bool)
-    if weight_mask is not None:
-        mask[:, :n_in] = weight_mask
     chosen = list(range(n_out)) if neurons is None else sorted({int(j) for j in neurons})
     if not chosen or chosen[0] < 0 or chosen[-1] >= n_out:
         raise ModelParameterError(f"neurons {neurons!r}: choose indices in 0..{n_out - 1}")
@@ -743,7 +746,16 @@ def layer_testbench(
     # crossbar tiles (a subset of neurons: runs of consecutive chosen columns, split at tiles)
     tiles, t = [], options.tile
     sense: dict[int, list[tuple[str, str]]] = {j: [] for j in chosen}
-    n_pairs = int(mask[chosen].sum())
+    # the synapses that exist (the bias row always); the whole layer's only for a crossbar
+    rows_mask = np.ones((len(chosen), n_in + 1), dtype=bool)
+    if weight_mask is not None:
+        rows_mask[:, :n_in] = weight_mask[chosen]
+    n_pairs = int(rows_mask.sum())
+    mask = rows_mask
+    if not stepped:
+        mask = np.ones_like(mapping.g_pos_s, dtype=bool)
+        if weight_mask is not None:
+            mask[:, :n_in] = weight_mask
     runs: list[tuple[int, int]] = []
     for j in chosen:
         if runs and runs[-1][1] == j and (j % t) != 0:

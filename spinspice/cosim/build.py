@@ -36,6 +36,7 @@ __all__ = [
     "check_circuit_network",
     "check_split",
     "circuit_neuron",
+    "expected_from_drive",
     "expected_spikes",
     "layer_group",
     "layer_noise",
@@ -139,7 +140,18 @@ def expected_spikes(
     Ideal-LIF layers (:class:`LIFCircuitNeuron`): :func:`~spinspice.models.lif.lif_step` on the
     realised drives, one write slot per step (the clocked cell has no row-by-row timing).
     """
-    x = mapping.drive(inputs)
+    return expected_from_drive(neuron, mapping.drive(inputs), options, n_sub, noise)
+
+
+def expected_from_drive(
+    neuron: DeviceNeuron | LIFCircuitNeuron,
+    x: np.ndarray,
+    options: CrossbarOptions,
+    n_sub: int | None = None,
+    noise: np.ndarray | None = None,
+) -> np.ndarray:
+    """:func:`expected_spikes` from the layer's drives ``x`` (steps, neurons; input units,
+    ``mapping.drive(inputs)``): what a worker process computes from a small job."""
     if isinstance(neuron, LIFCircuitNeuron):
         if options.multiplexed and (n_sub or options.array_shape(x.shape[1])[0]) > 1:
             raise ModelParameterError(_LIF_ROWS)
@@ -462,12 +474,13 @@ def network_circuits(
             output_latch=skew if single and k < n_layers - 1 else None,
             t_stop_s=t_stop if single else None,
             drive_limit=neuron.u_max,
+            drive=mapping.drive(inp),  # once per layer: every split group reuses it
         )
         circuit = layer_testbench(**kwargs)
         testbench_kwargs.append(kwargs)
         inputs.append(inp)
         torch_spikes.append(neuron_spikes(rec, k))
-        expected.append(expected_spikes(neuron, inp, mapping, options, n_sub, noise))
+        expected.append(expected_from_drive(neuron, kwargs["drive"], options, n_sub, noise))
         layers.append(circuit)
     assert len(torch_spikes[-1]) == steps
     return NetworkCircuits(

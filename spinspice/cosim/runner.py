@@ -24,7 +24,9 @@ ran it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -43,7 +45,7 @@ from spinspice.cosim.build import (
     LIFCircuitNeuron,
     check_circuit_network,
     circuit_neuron,
-    expected_spikes,
+    expected_from_drive,
     layer_noise,
     map_network,
     network_geometry,
@@ -51,8 +53,9 @@ from spinspice.cosim.build import (
     torch_record,
 )
 from spinspice.errors import ModelParameterError, SimulationError, SpinspiceError, did_you_mean
+from spinspice.io import atomic_write_text
 from spinspice.models.waveforms import PulseTrain
-from spinspice.sim.backends import get_backend
+from spinspice.sim.backends import get_backend, run_many
 from spinspice.sim.energy import delivered_energy_j
 from spinspice.sim.jobs import Journal, Mapper, executor
 from spinspice.sim.osdi import netlist_text, resolve_accuracy, spike_shift_vs_default
@@ -62,15 +65,19 @@ from spinspice.snn.arch import SpikingNet
 from spinspice.snn.neurons import DeviceNeuron
 
 __all__ = [
+    "MAX_BATCH",
     "MODES",
     "CosimSettings",
     "GroupTask",
     "PreparedNetwork",
+    "batch_size",
     "cosim_settings",
     "crossbar_read_energy_j",
     "prepare",
     "run_cosim",
     "run_group",
+    "run_groups",
+    "run_job",
     "sample_ids",
     "simulate_sample",
     "trained_schedule",
@@ -261,19 +268,27 @@ class GroupTask:
             for j in neurons
             if lc.state_key is not None and lc.schedule != "all"
         )
+        spike_level_v, thresholds_v = _levels(lc.cell)
         return cls(
             netlist_text(tb, accuracy=accuracy, klu=lc.schedule == "all"),
             tuple(probe_names(tb).items()),
             tuple(neurons),
-            lc.cell.spike_level_v(),
+            spike_level_v,
             _energy_terms(lc),
             tuple(keys.items()),
-            tuple(lc.cell.thresholds_v()),
+            thresholds_v,
             half,
             backend,
             timeout_s,
             netlist_path,
         )
+
+
+@functools.lru_cache(maxsize=32)
+def _levels(cell: Any) -> tuple[float, tuple[float, float]]:
+    """A cell's spike level and comparator thresholds [V] (the MTJ read-out divider: once per
+    cell, not once per run)."""
+    return cell.spike_level_v(), tuple(cell.thresholds_v())
 
 
 def run_group(task: GroupTask) -> dict[str, Any]:
@@ -285,6 +300,51 @@ def run_group(task: GroupTask) -> dict[str, Any]:
     except SimulationError as err:
         err.netlist_text = task.netlist  # type: ignore[attr-defined]  # kept by the caller's journal
         raise
+    return _group_result(task, wf)
+
+
+def run_groups(tasks: Sequence[GroupTask]) -> list[dict[str, Any]]:
+    """:func:`run_group` of several tasks of one layer in one ngspice process
+    (:func:`~spinspice.sim.backends.run_many`; a task that fails there runs again on its own,
+    with the escalation): the same results, start-up and process round trip paid once."""
+    if len(tasks) == 1:
+        return [run_group(tasks[0])]
+    if len({(t.backend, t.timeout_s) for t in tasks}) > 1:
+        raise ValueError("a batch of group tasks shares one backend and one time limit")
+    done = run_many(
+        get_backend(tasks[0].backend),
+        [t.netlist for t in tasks],
+        netlist_paths=[t.netlist_path for t in tasks],
+        timeout_s=tasks[0].timeout_s,
+    )
+    out = []
+    for task, wf in zip(tasks, done, strict=True):
+        if isinstance(wf, SimulationError):
+            wf.netlist_text = task.netlist  # type: ignore[attr-defined]
+            raise wf
+        out.append(_group_result(task, wf))
+    return out
+
+
+#: the most group tasks one ngspice process runs (:func:`run_groups`)
+MAX_BATCH = 16
+
+
+def batch_size(n_tasks: int, slots: int) -> int:
+    """Group tasks per ngspice process for ``n_tasks`` runs on ``slots`` parallel workers:
+    enough batches (4 per worker) that the workers stay evenly loaded, at most
+    :data:`MAX_BATCH` runs each."""
+    return max(1, min(MAX_BATCH, n_tasks // (4 * max(1, slots))))
+
+
+def run_job(job: tuple[Any, ...]) -> Any:
+    """``fn(*args)`` of a job ``(fn, *args)``: what the workers run (``fn`` a module-level
+    function, so that the job pickles)."""
+    fn, *args = job
+    return fn(*args)
+
+
+def _group_result(task: GroupTask, wf: Any) -> dict[str, Any]:
     wf = wf.with_probes(dict(task.vectors))
     t = wf.time_s
     energy: dict[str, float] = {}
@@ -341,6 +401,7 @@ def simulate_sample(
     label: int | None = None,
     workdir: str | Path | None = None,
     mapper: Mapper = map,
+    slots: int = 1,
 ) -> dict[str, Any]:
     """Run test image ``index`` through torch and through the circuit, layer by layer.
 
@@ -348,11 +409,14 @@ def simulate_sample(
     expectation of the device model on the circuit's own inputs, energies by component,
     run counts and times; the sample's classes, latency figures and traces of the
     neurons in ``settings.traced``.  ``workdir`` keeps each run's netlist (named in a
-    simulation error).  The ngspice runs of a layer (:func:`run_group`, pure) go through
-    ``mapper`` (``map``, a process pool's or a Dask client's; results in task order)."""
+    simulation error).  The work goes through ``mapper`` (``map``, a process pool's or a Dask
+    client's; results in task order) as pure jobs (:func:`run_job`): the torch reference of
+    the image, then per layer the model's expectation and the ngspice runs of the groups,
+    several per ngspice process (:func:`run_groups`, :func:`batch_size` for ``slots``
+    parallel workers).  This process only builds the netlists and collects the results."""
     st = prepared.settings
     net = prepared.net
-    counts, rec = torch_record(net, image, st.seed + index)
+    [(counts, rec)] = list(mapper(run_job, [(torch_record, net, image, st.seed + index)]))
     steps = net.config.steps
     layers_out: list[dict[str, Any]] = []
     traces: dict[str, dict[str, Any]] = {}
@@ -368,7 +432,9 @@ def simulate_sample(
         n_out = mapping.g_pos_s.shape[0]
         torch_steps = neuron_spikes(rec, k)
         noise = layer_noise(rec, k, neuron)  # stochastic neurons: torch's realisation, in the circuit too
-        model_steps = expected_spikes(neuron, inputs, mapping, st.options, noise=noise)
+        # the device model's expectation on the circuit's own inputs: a job beside the runs
+        drive = mapping.drive(inputs)  # the layer's MAC drives: once, for every group
+        expect = (expected_from_drive, neuron, drive, st.options, None, noise)
         traced = {j for (lk, j) in st.traced if lk == k}
         if st.mode == "parasitic":
             groups = [list(range(n_out))]
@@ -385,8 +451,8 @@ def simulate_sample(
         t0 = time.perf_counter()
         points = 0
         tasks, lc = [], None
-        # --accuracy fast: the group with the most expected spikes also runs at the default accuracy
-        checked = max(range(len(groups)), key=lambda g: model_steps[:, groups[g]].sum()) if fast else -1
+        # --accuracy fast: the group with the most torch spikes also runs at the default accuracy
+        checked = max(range(len(groups)), key=lambda g: torch_steps[:, groups[g]].sum()) if fast else -1
         for g, grp in enumerate(groups):
             lc = layer_testbench(
                 neuron.cell.network_cell(),
@@ -403,13 +469,20 @@ def simulate_sample(
                 row_probes=st.mode != "stepped",
                 drive_limit=neuron.u_max,
                 noise=noise,
+                drive=drive,
             )
             path = Path(workdir) / f"s{index}_l{k}_n{grp[0]}.cir" if workdir is not None else None
             tasks.append(GroupTask.of(lc, grp, sorted(traced & set(grp)), st.backend, st.timeout_s, path))
+            if path is not None:  # --keep-netlists
+                atomic_write_text(path, tasks[-1].netlist)
             if g == checked:
                 tasks.append(GroupTask.of(lc, grp, [], st.backend, st.timeout_s, None, accuracy="default"))
         retried: list[dict[str, Any]] = []
-        outs = list(mapper(run_group, tasks))
+        size = batch_size(len(tasks), slots)
+        jobs = [expect, *((run_groups, tuple(tasks[i : i + size])) for i in range(0, len(tasks), size))]
+        model, *batches = mapper(run_job, jobs)
+        model_steps = np.asarray(model)
+        outs = [out for batch in batches for out in batch]
         accuracy_check = None
         if fast:
             ref, mine = outs.pop(checked + 1), outs[checked]
@@ -551,9 +624,13 @@ def sample_ids(n_test: int, samples: int | Sequence[int]) -> list[int]:
 
 
 # -- running many samples ----------------------------------------------------------
-def _quiet_worker() -> None:
+def quiet_worker() -> None:
     """Initialiser of pool workers: one torch thread each (the pool already uses every core)."""
     torch.set_num_threads(1)
+
+
+#: parallel workers assumed of a Dask cluster when sizing batches (:func:`batch_size`)
+DASK_SLOTS = 8
 
 
 def run_cosim(
@@ -569,10 +646,12 @@ def run_cosim(
     job_prefix: str = "",
     failures: list[dict[str, Any]] | None = None,
     resumed: list[int] | None = None,
+    mapper: Mapper | None = None,
 ) -> list[dict[str, Any]]:
     """Co-simulate test images ``ids`` of ``data``; every layer's ngspice runs are spread over
-    ``workers`` processes or the Dask cluster at ``scheduler`` (:func:`executor`).  Results
-    come back in the order of ``ids`` and do not depend on where the runs went.
+    ``workers`` processes or the Dask cluster at ``scheduler`` (:func:`executor`; or
+    ``mapper``, an executor's that the caller opened for ``workers`` and ``scheduler``).
+    Results come back in the order of ``ids`` and do not depend on where the runs went.
 
     ``journal``: where each finished image is recorded (job ``<job_prefix>sample-<i>``,
     atomically) and from which finished images are taken instead of being run again
@@ -593,7 +672,13 @@ def run_cosim(
                 return result
         try:
             result = simulate_sample(
-                prepared, data.x_test[i], index=i, label=int(data.y_test[i]), workdir=workdir, mapper=mapper
+                prepared,
+                data.x_test[i],
+                index=i,
+                label=int(data.y_test[i]),
+                workdir=workdir,
+                mapper=mapper,
+                slots=DASK_SLOTS if scheduler else workers,
             )
         except SpinspiceError as err:
             if failures is None:
@@ -610,7 +695,9 @@ def run_cosim(
         if result is not None and on_sample is not None:
             on_sample(result)
 
-    with executor(workers, scheduler, initializer=_quiet_worker) as mapper:
+    with contextlib.ExitStack() as stack:
+        if mapper is None:
+            mapper = stack.enter_context(executor(workers, scheduler, initializer=quiet_worker))
         if workers == 1 and not scheduler:
             out = []
             for i in ids:

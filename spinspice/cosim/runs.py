@@ -20,10 +20,17 @@ from typing import Any
 from spinspice.circuits.network import SCHEDULES
 from spinspice.cosim.build import neuron_spikes, torch_record
 from spinspice.cosim.report import summarize_cosim, write_cosim_outputs
-from spinspice.cosim.runner import cosim_settings, prepare, run_cosim, sample_ids, trained_schedule
+from spinspice.cosim.runner import (
+    cosim_settings,
+    prepare,
+    quiet_worker,
+    run_cosim,
+    sample_ids,
+    trained_schedule,
+)
 from spinspice.errors import ModelParameterError, SimulationError
 from spinspice.io import Result, displayed, seed_all, staged_output
-from spinspice.sim.jobs import Journal
+from spinspice.sim.jobs import Journal, Mapper, executor
 from spinspice.sim.osdi import resolve_accuracy, resolve_models
 from spinspice.snn.checkpoint import checkpoint_digest, load_with_data
 
@@ -187,6 +194,33 @@ def run(
             checkpoint, samples=samples, dataset=dataset, out=out, workers=workers,
             keep_netlists=keep_netlists, seed=seed, progress=progress, **kw,
         )  # fmt: skip
+    # the worker processes start (Python, torch: seconds) while this one loads and maps
+    with executor(workers or (os.cpu_count() or 1), scheduler, initializer=quiet_worker) as mapper:
+        return _run_spiking(
+            checkpoint, samples=samples, dataset=dataset, out=out, resume=resume, fresh=fresh,
+            workers=workers, scheduler=scheduler, trace=trace, keep_netlists=keep_netlists,
+            compare_schedules=compare_schedules, seed=seed, progress=progress, mapper=mapper, **settings,
+        )  # fmt: skip
+
+
+def _run_spiking(
+    checkpoint: str | Path,
+    *,
+    samples: int | Sequence[int],
+    dataset: str | None,
+    out: str | Path,
+    resume: bool,
+    fresh: bool,
+    workers: int,
+    scheduler: str | None,
+    trace: str | Sequence[Sequence[int]],
+    keep_netlists: bool,
+    compare_schedules: bool,
+    seed: int,
+    progress: Any,
+    mapper: Mapper,
+    **settings: Any,
+) -> CosimResult:
     out = Path(out)
     checkpoint = Path(checkpoint)
     seed_all(seed)
@@ -248,6 +282,7 @@ def run(
                 job_prefix=f"{schedule}/",
                 failures=failures,
                 resumed=resumed.setdefault(schedule, []),
+                mapper=mapper,
             )
             resumed[schedule].sort()
             failed += [{**f, "schedule": schedule} for f in failures]

@@ -113,6 +113,7 @@ __all__ = [
     "convergence_cause",
     "get_backend",
     "netlist_options",
+    "run_many",
     "run_with_escalation",
     "scale_tmax",
     "with_analysis",
@@ -621,6 +622,157 @@ class BatchBackend:
                 ) from None
         return _waveforms(plots[-1].data, self.name, wall, lines, shown)
 
+    def run_many(
+        self,
+        netlists: Sequence[str],
+        *,
+        netlist_paths: Sequence[str | Path | None] | None = None,
+        timeout_s: float | None = None,
+    ) -> list[SimulatedWaveforms | SimulationError]:
+        """Run several netlists in one ngspice process (see :func:`run_many`)."""
+        exe = self.executable()
+        paths = list(netlist_paths) if netlist_paths is not None else [None] * len(netlists)
+        if len(paths) != len(netlists):
+            raise ValueError(f"{len(netlists)} netlists but {len(paths)} netlist paths")
+        if len(netlists) == 1:
+            return [self._run_or_error(netlists[0], paths[0], timeout_s)]
+        out: list[SimulatedWaveforms | SimulationError | None] = [None] * len(netlists)
+        # circuits whose control blocks differ (other compiled modules) go in separate processes
+        by_control: dict[tuple[str, ...], list[int]] = {}
+        split = [_split_control(text) for text in netlists]
+        for i, (control, _) in enumerate(split):
+            by_control.setdefault(control, []).append(i)
+        for control, members in by_control.items():
+            done = self._run_batch(exe, control, [split[i][1] for i in members], timeout_s)
+            for i, wf in zip(members, done, strict=True):
+                # a circuit that failed in the batch runs again on its own, with the escalation
+                out[i] = wf if wf is not None else self._run_or_error(netlists[i], paths[i], timeout_s)
+        return [r for r in out if r is not None]
+
+    def _run_or_error(
+        self, netlist: str, path: str | Path | None, timeout_s: float | None
+    ) -> SimulatedWaveforms | SimulationError:
+        try:
+            return self.run(netlist, netlist_path=path, timeout_s=timeout_s)
+        except SimulationError as err:
+            return err
+
+    def _run_batch(
+        self, exe: str, control: tuple[str, ...], circuits: list[str], timeout_s: float | None
+    ) -> list[SimulatedWaveforms | None]:
+        """One ngspice in control mode: source each circuit, run it into its own raw file.
+
+        Returns the waveforms of each circuit that finished cleanly (no error line in its
+        part of the log, a raw file reaching its ``.tran`` stop time), None for the others."""
+        with tempfile.TemporaryDirectory(prefix="spinspice-ngspice-batch-") as tmp:
+            work = Path(tmp)
+            script = ["* spinspice: a batch of circuits in one ngspice process", ".control", *control]
+            script.append("set filetype=binary")
+            for k, text in enumerate(circuits):
+                (work / f"c{k}.cir").write_text(text)
+                # `run FILE` streams the points to FILE (results are not kept in memory)
+                script += [f"echo {_BATCH_MARK}{k}", f"source c{k}.cir", f"run c{k}.raw", "destroy all"]
+                script.append("remcirc")
+            script += [f"echo {_BATCH_MARK}end", "quit", ".endc", ".end"]
+            driver, log = work / "batch.cir", work / "ngspice.log"
+            driver.write_text("\n".join(script) + "\n")
+            env = {k: v for k, v in os.environ.items() if k != "SPICE_ASCIIRAWFILE"}
+            t0 = time.perf_counter()
+            try:
+                proc = subprocess.run(
+                    [exe, "-b", "-o", str(log), str(driver)],
+                    cwd=work,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=None if timeout_s is None else timeout_s * len(circuits),
+                    check=False,
+                )
+                lines = _tail(log, n=1_000_000) + proc.stdout.splitlines() + proc.stderr.splitlines()
+            except subprocess.TimeoutExpired:  # what finished is kept; the rest runs on its own
+                lines = _tail(log, n=1_000_000)
+            wall = (time.perf_counter() - t0) / len(circuits)
+            sections = _batch_sections(lines, len(circuits))
+            out: list[SimulatedWaveforms | None] = []
+            for k, (text, section) in enumerate(zip(circuits, sections, strict=True)):
+                raw = work / f"c{k}.raw"
+                wf = None
+                if section is not None and not _errors(section) and raw.exists():
+                    with contextlib.suppress(RawFileError, SimulationError):
+                        wf = _waveforms(read_raw(raw)[-1].data, self.name, wall, section, None)
+                stop = _tran_stop_s(text)
+                if wf is not None and (stop is None or wf.time_s[-1] < stop * (1 - 1e-9)):
+                    wf = None  # a run that stopped early
+                out.append(None if wf is None else _simulated(wf, ["as written"], []))
+        return out
+
+
+#: the marker a batch driver echoes before each circuit (and at the end)
+_BATCH_MARK = "spinspice-batch-circuit-"
+
+
+def _batch_sections(lines: list[str], n: int) -> list[list[str] | None]:
+    """The log lines of each circuit of a batch (None: the batch never finished it)."""
+    marks = {}
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if text.startswith(_BATCH_MARK):
+            marks[text[len(_BATCH_MARK) :]] = i
+    out: list[list[str] | None] = []
+    for k in range(n):
+        start, end = marks.get(str(k)), marks.get(str(k + 1) if k + 1 < n else "end")
+        out.append(None if start is None or end is None else lines[start + 1 : end])
+    return out
+
+
+_CONTROL = re.compile(r"^\.control\s*$(.*?)^\.endc\s*$\n?", re.IGNORECASE | re.MULTILINE | re.DOTALL)
+
+
+def _split_control(netlist: str) -> tuple[tuple[str, ...], str]:
+    """(the lines of the netlist's ``.control`` blocks, the netlist without them)."""
+    control: list[str] = []
+    for m in _CONTROL.finditer(netlist):
+        control += [ln.strip() for ln in m.group(1).splitlines() if ln.strip()]
+    return tuple(control), _CONTROL.sub("", netlist)
+
+
+def _tran_stop_s(netlist: str) -> float | None:
+    """The stop time of the netlist's ``.tran`` line, or None."""
+    for line in netlist.splitlines():
+        parts = line.split()
+        if parts and parts[0].lower() == ".tran" and len(parts) >= 3:
+            return _spice_number(parts[2])
+    return None
+
+
+def run_many(
+    backend: Backend,
+    netlists: Sequence[str],
+    *,
+    netlist_paths: Sequence[str | Path | None] | None = None,
+    timeout_s: float | None = None,
+) -> list[SimulatedWaveforms | SimulationError]:
+    """Run several netlists, in order: the waveforms of each or the error it ended with.
+
+    The batch backend runs them in one ngspice process in control mode (each circuit
+    sourced, run into a raw file of its own, removed), so start-up, loading the compiled
+    modules and the process round trip are paid once; a circuit that fails there (an error
+    line in its part of the log, no raw file, a run that stopped early, the whole batch past
+    ``timeout_s`` per circuit) runs again on its own through :meth:`BatchBackend.run`, with
+    the escalation and the usual error.  The results are those of running each netlist
+    alone.  Other backends run them one by one."""
+    many = getattr(backend, "run_many", None)
+    if many is not None:
+        return many(netlists, netlist_paths=netlist_paths, timeout_s=timeout_s)  # type: ignore[no-any-return]
+    paths = list(netlist_paths) if netlist_paths is not None else [None] * len(netlists)
+    out: list[SimulatedWaveforms | SimulationError] = []
+    for text, path in zip(netlists, paths, strict=True):
+        try:
+            out.append(backend.run(text, netlist_path=path, timeout_s=timeout_s))  # type: ignore[arg-type]
+        except SimulationError as err:
+            out.append(err)
+    return out
+
 
 def _tail(path: Path, n: int = 40) -> list[str]:
     try:
@@ -732,6 +884,7 @@ def _make_shared() -> Any:
     inst._ffi_string = ffi_string_utf8
     inst.exited = False
     inst.dead = None  # why the instance cannot be restarted, once that is known
+    inst.restarts = 0  # ngSpice_Reset calls so far (see _reloadable)
     return inst
 
 
@@ -771,7 +924,35 @@ def _restart(ng: Any) -> None:
         )
         return
     ng.exited = False
+    ng.restarts += 1
     _command(ng, "set nomoremode")
+
+
+_PRE_OSDI = re.compile(r"^(\s*pre_osdi\s+)(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _reloadable(text: str, restarts: int) -> str:
+    """``text`` with its ``pre_osdi`` libraries at paths this instance has not loaded yet.
+
+    ngspice remembers every OSDI library it loaded and skips a path it has seen, but
+    ``ngSpice_Reset`` drops the models those libraries registered ("Unknown model type"
+    after a restart).  After the ``restarts``-th restart each library is loaded from a copy
+    of its own in a folder for that restart, which ngspice has not seen."""
+    if not restarts:
+        return text
+
+    def fresh(m: re.Match[str]) -> str:
+        src = Path(m.group(2)).resolve()
+        folder = Path(tempfile.gettempdir()) / f"spinspice-osdi-{os.getpid()}-restart{restarts}"
+        dst = folder / src.name
+        if not dst.exists() and src.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".{src.name}.{threading.get_ident()}.tmp"
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+        return f"{m.group(1)}{dst}"
+
+    return _PRE_OSDI.sub(fresh, text)
 
 
 class SharedBackend:
@@ -831,7 +1012,7 @@ class SharedBackend:
 
             ng.log = []
             _command(ng, "destroy all")
-            lines = [ln for ln in text.splitlines() if ln.strip()] + [""]
+            lines = [ln for ln in _reloadable(text, ng.restarts).splitlines() if ln.strip()] + [""]
             keep = [ffi.new("char[]", ln.encode("utf-8")) for ln in lines] + [ffi.NULL]
             t0 = time.perf_counter()
             rc = lib.ngSpice_Circ(ffi.new("char *[]", keep))

@@ -90,9 +90,14 @@ class RecoveringPool:
         import concurrent.futures as cf
         import multiprocessing as mp
 
-        return cf.ProcessPoolExecutor(
+        pool = cf.ProcessPoolExecutor(
             max_workers=self.workers, mp_context=mp.get_context("spawn"), initializer=self.initializer
         )
+        # the pool spawns its workers on demand: ask for all of them now, so that they start
+        # (a second or more each: Python, torch) while the caller does its own work
+        for _ in range(self.workers):
+            pool.submit(int)
+        return pool
 
     def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
         from concurrent.futures.process import BrokenProcessPool

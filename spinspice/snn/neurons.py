@@ -177,6 +177,17 @@ class DeviceNeuron(nn.Module):
                 f"to the slot period ({self.slot.period_s:g} s)"
             )
 
+    def __getstate__(self) -> dict[str, Any]:
+        # the cell's dynamics hold local functions (not picklable): rebuilt on unpickling, so
+        # a neuron travels to worker processes (cosim's model expectations run there)
+        state = dict(super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__)
+        state.pop("dyn", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self.dyn = self.cell.network_cell().dynamics(self.slot)
+
     def threshold_drive(self) -> float:
         """The drive that takes a resting neuron to its threshold in one ON pulse (the default
         ``u_unit``: one input unit then means what it means for the ideal LIF, threshold 1).
