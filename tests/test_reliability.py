@@ -161,7 +161,7 @@ def _crashing_ngspice(tmp: Path) -> tuple[Path, Path, Path]:
     exe.write_text(
         "#!/bin/sh\n"
         f'[ "$1" = -v ] || echo run >> "{log}"\n'  # not the version probes
-        'for last; do :; done\n'
+        "for last; do :; done\n"
         f'if [ -e "{crash}" ] && grep -qs "^\\* cosim sample 0 " "$last" "$(dirname "$last")"/*.cir; then\n'
         "  kill -SEGV $$\n"
         "fi\n"
