@@ -118,6 +118,8 @@ def _figures(train: dict[str, Any], cosim: dict[str, Any] | None, note: str | No
         "cosim_wall_s": cosim.get("wall_s"),
         "checkpoint_sha256": cosim.get("checkpoint_sha256"),
     }
+    if note:  # what the figures need beside them (e.g. how a long run was completed)
+        fig["note"] = note
     if cosim["schema"] == "spinspice.cogd_ann_cosim":
         fig |= {
             "activation_error_rms": cosim["activation_error_rms"],

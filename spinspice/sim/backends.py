@@ -51,7 +51,9 @@ shorten the run, lengthen the ``.tran`` step or use the batch backend.  That
 refusal, like any controlled exit of the shared library, leaves it waiting "to
 be reset or detached"; the shared backend resets and re-initialises it
 (``ngSpice_Reset`` + ``ngSpice_Init``) so that the next run works, or, where
-the library has no ``ngSpice_Reset`` (39), says so instead of crashing.
+the library has no ``ngSpice_Reset`` (39), says so instead of crashing.  After a
+reset the compiled (OSDI) models are loaded again from fresh copies: ngspice
+skips a library path it has seen, but the reset dropped its models.
 ``timeout_s`` applies to each attempt.  A run that needs a retry costs more:
 ``tmax/10`` makes an attempt up to ten times slower.
 
