@@ -453,6 +453,7 @@ def _plot_raster(result: dict[str, Any], path: Path) -> None:
     plt = pyplot()
     layers = result["layers"]
     fig, axes = plt.subplots(len(layers), 1, figsize=(9, 2.2 + 2.6 * len(layers)), squeeze=False)
+
     def points(steps: list[list[int]]) -> tuple[list[int], list[int]]:
         # one scatter per layer and kind (one per neuron is quadratic: 22538 neurons took hours)
         return [s for row in steps for s in row], [j for j, row in enumerate(steps) for _ in row]
