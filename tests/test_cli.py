@@ -397,3 +397,65 @@ def test_import_snntorch_and_swap(tmp_path, capsys) -> None:
     half = load_checkpoint(tmp_path / "imp2" / "m.pt").net.synapses[0].weight
     whole = load_checkpoint(tmp_path / "imp" / "m.pt").net.synapses[0].weight
     assert torch.allclose(half, 0.5 * whole)
+
+
+SNNTORCH_CLASS_NET = """
+import torch
+import torch.nn as nn
+import snntorch as snn
+
+num_steps = 6
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(64, 16)
+        self.lif1 = snn.Leaky(beta=0.95)
+        self.fc2 = nn.Linear(16, 10)
+        self.lif2 = snn.Leaky(beta=0.95)
+
+    def forward(self, x):
+        mem1 = self.lif1.init_leaky()
+        mem2 = self.lif2.init_leaky()
+        spk2_rec, mem2_rec = [], []
+        for step in range(num_steps):
+            cur1 = self.fc1(x.view(x.shape[0], -1))
+            spk1, mem1 = self.lif1(cur1, mem1)
+            cur2 = self.fc2(spk1)
+            spk2, mem2 = self.lif2(cur2, mem2)
+            spk2_rec.append(spk2)
+            mem2_rec.append(mem2)
+        return torch.stack(spk2_rec, dim=0), torch.stack(mem2_rec, dim=0)
+
+
+def build():
+    torch.manual_seed(0)
+    return Net()
+"""
+
+
+def test_import_snntorch_of_a_class_network(tmp_path, capsys) -> None:
+    """A network written as snnTorch's tutorial writes it (class, time loop in forward,
+    direct input) is imported through its traced chain; the report names it."""
+    pytest.importorskip("snntorch")
+    src = tmp_path / "tutorial.py"
+    src.write_text(SNNTORCH_CLASS_NET)
+    code, out, err = _run(
+        capsys, "import-snntorch", f"{src}:build", "--dataset", "digits", "--steps", "6",
+        "--encoding", "direct", "--json", "--out", str(tmp_path / "cls" / "m.pt"),
+    )  # fmt: skip
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["traced"] == {"modules": ["fc1", "lif1", "fc2", "lif2"], "steps_in_forward": 6}
+    assert [layer["out"] for layer in report["layers"]] == [16, 10]
+    src.write_text(
+        SNNTORCH_CLASS_NET.replace(
+            "spk1, mem1 = self.lif1(cur1, mem1)", "spk1, mem1 = self.lif1(cur1 * 2, mem1)"
+        )
+    )
+    code, _, err = _run(
+        capsys, "import-snntorch", f"{src}:build", "--dataset", "digits", "--out", str(tmp_path / "x.pt")
+    )
+    assert code == 1 and "lif1 does not receive fc1's output unchanged" in err and err.count("\n") == 1
+    assert not (tmp_path / "x.pt").exists()

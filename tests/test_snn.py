@@ -4,6 +4,7 @@ checkpoints, data sets and snnTorch import."""
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import math
 import struct
@@ -346,6 +347,105 @@ def test_snntorch_import_csnn_and_errors() -> None:
         from_snntorch(
             nn.Sequential(nn.Linear(64, 5), snn.Leaky(beta=0.5)), image_shape=(1, 8, 8), n_classes=10
         )
+
+
+def _tutorial_class(snn, sizes: tuple[int, ...], steps: int, *, scale: float = 1.0, pool: bool = False):
+    """A network written the way snnTorch's tutorials write it: a class holding Linear and
+    Leaky layers, membranes from init_leaky(), the time loop inside forward, fed the static
+    pixels (direct input); ``scale``/``pool`` put arithmetic or a functional pooling inside."""
+    nn = torch.nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fcs = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
+            self.lifs = nn.ModuleList(snn.Leaky(beta=0.95) for _ in sizes[1:])
+
+        def forward(self, x):
+            mems = [lif.init_leaky() for lif in self.lifs]
+            spk_rec, mem_rec = [], []
+            for _ in range(steps):
+                cur = x.view(x.shape[0], -1)  # functional flatten: plain wiring
+                if pool:
+                    cur = torch.nn.functional.avg_pool2d(x, 2).flatten(1).repeat(1, 4)
+                for k, (fc, lif) in enumerate(zip(self.fcs, self.lifs, strict=True)):
+                    cur, mems[k] = lif(fc(cur) * (scale if k == 0 else 1.0), mems[k])
+                spk_rec.append(cur)
+                mem_rec.append(mems[-1])
+            return torch.stack(spk_rec, dim=0), torch.stack(mem_rec, dim=0)
+
+    torch.manual_seed(0)
+    net = Net()
+    with torch.no_grad():
+        for fc in net.fcs:
+            fc.weight.mul_(5.0)
+    return net
+
+
+def test_snntorch_class_networks_are_traced_into_their_chain(digits) -> None:
+    snn = pytest.importorskip("snntorch")
+    from spinspice.snn.interop import from_snntorch, trace_chain
+
+    x = torch.as_tensor(digits.x_test[:6], dtype=torch.float32)
+    one = x[:1].reshape(1, 1, 8, 8)
+    # one layer (the circuit's layer-to-layer step does not enter): the same spikes as snnTorch
+    net = _tutorial_class(snn, (64, 10), 12)
+    traced = trace_chain(net, one)
+    assert traced.calls == ("fcs.0", "lifs.0") and traced.steps_in_forward == 12
+    imported = from_snntorch(
+        traced.sequential, image_shape=(1, 8, 8), n_classes=10, steps=12, encoding="direct"
+    )
+    with torch.no_grad():
+        own = net(x.reshape(6, 1, 8, 8))[0].sum(0)
+    assert own.sum() > 10  # it spikes, so equality means something
+    assert torch.equal(imported(x)[0].detach(), own)
+    # two layers; init_hidden=True with the loop outside forward: one step per call
+    assert trace_chain(_tutorial_class(snn, (64, 32, 10), 5), one).calls == (
+        "fcs.0",
+        "lifs.0",
+        "fcs.1",
+        "lifs.1",
+    )
+    nn = torch.nn
+    hidden = nn.Sequential(nn.Flatten(), nn.Linear(64, 10), snn.Leaky(beta=0.9, init_hidden=True))
+
+    class Wrapped(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = hidden
+
+        def forward(self, x):
+            return self.body(x)
+
+    t = trace_chain(Wrapped(), one)
+    assert t.steps_in_forward == 1 and t.calls == ("body.0", "body.1", "body.2")
+
+
+def test_snntorch_class_networks_that_are_no_chain_are_refused(digits) -> None:
+    snn = pytest.importorskip("snntorch")
+    from spinspice.snn.interop import trace_chain
+
+    one = torch.as_tensor(digits.x_test[:1], dtype=torch.float32).reshape(1, 1, 8, 8)
+    with pytest.raises(ModelParameterError, match=r"lifs.0 does not receive fcs.0's output unchanged"):
+        trace_chain(_tutorial_class(snn, (64, 10), 4, scale=2.0), one)
+    with pytest.raises(ModelParameterError, match=r"fcs.0 does not receive the input unchanged"):
+        trace_chain(_tutorial_class(snn, (64, 10), 4, pool=True), one)
+    with pytest.raises(
+        ModelParameterError, match=r"forward pass failed on one image of shape \(1, 1, 8, 8\)"
+    ):
+        trace_chain(_tutorial_class(snn, (100, 10), 4), one)
+    relu = torch.nn.Sequential(torch.nn.Linear(64, 10), torch.nn.ReLU())
+
+    class Relu(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = relu
+
+        def forward(self, x):
+            return self.body(x.flatten(1))
+
+    with pytest.raises(ModelParameterError, match=r"body.1 \(ReLU\): cannot be imported"):
+        trace_chain(Relu(), one)
 
 
 def test_evaluate_reports_confusion(digits) -> None:

@@ -97,7 +97,7 @@ def evaluate(
 
 @app.command("import-snntorch")
 def import_snntorch(
-    source: Annotated[str, typer.Argument(help="file.py:function returning the nn.Sequential")],
+    source: Annotated[str, typer.Argument(help="file.py:function returning the network (any chain)")],
     dataset: Annotated[str, typer.Option(help="data set the network was trained for")] = "mnist5k",
     steps: Annotated[int, typer.Option(help="time steps per image")] = 25,
     encoding: Annotated[str, typer.Option(help="rate or direct")] = "rate",

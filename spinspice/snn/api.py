@@ -545,21 +545,31 @@ def import_snntorch(
     progress: Any = None,
 ) -> ImportResult:
     """Import the snnTorch network ``source`` (``file.py:function`` returning an
-    ``nn.Sequential``; ``weights``: an optional state_dict file) into the checkpoint ``out``.
+    ``nn.Sequential``, or a network written as a class, whose chain of modules is found by
+    running it once on a test image (:func:`~spinspice.snn.interop.trace_chain`);
+    ``weights``: an optional state_dict file) into the checkpoint ``out``.
 
     Its accuracy on ``dataset`` is measured again (the circuit's timing); with ``neuron``
     (and ``preset``/``params``) its LIF neurons are swapped for that device model and the
     network fine-tuned for ``epochs`` epochs.  Writes ``out``, its config and
     ``<stem>.import.json`` (the report).
     """
+    import numpy as np
+    import torch
+
     from spinspice.snn.data import load_dataset
-    from spinspice.snn.interop import from_snntorch, load_module, swap_neurons
+    from spinspice.snn.interop import from_snntorch, load_module, swap_neurons, trace_chain
     from spinspice.snn.train import TrainSettings, evaluate, train
 
     seed_all(seed)
     out = Path(out)
     data = load_dataset(dataset)
     module = load_module(source, weights=weights)
+    traced = None
+    if not isinstance(module, torch.nn.Sequential):  # a class: find its chain by running it once
+        sample = torch.as_tensor(np.asarray(data.x_test[0], np.float32)).reshape(1, *data.image_shape)
+        traced = trace_chain(module, sample)
+        module = traced.sequential
     net = from_snntorch(
         module, image_shape=data.image_shape, n_classes=data.n_classes, steps=steps, encoding=encoding
     )
@@ -569,6 +579,11 @@ def import_snntorch(
         "source": source,
         "dataset": data.name,
         "layers": [dict(x) for x in net.config.layers],
+        **(
+            {"traced": {"modules": list(traced.calls), "steps_in_forward": traced.steps_in_forward}}
+            if traced is not None
+            else {}
+        ),
         "imported_test_accuracy": imported["accuracy"],
         "seed": seed,
     }

@@ -36,7 +36,7 @@ from spinspice.errors import CheckpointError, ModelParameterError
 from spinspice.snn.arch import NetConfig, SpikingNet
 from spinspice.snn.neurons import neuron_spec
 
-__all__ = ["from_snntorch", "load_module", "swap_neurons"]
+__all__ = ["TracedChain", "from_snntorch", "load_module", "swap_neurons", "trace_chain"]
 
 
 def _is_leaky(m: nn.Module) -> bool:
@@ -175,6 +175,118 @@ def from_snntorch(
     except RuntimeError as err:
         raise ModelParameterError(f"the snnTorch weights do not fit the data's shapes: {err}") from None
     return net.eval()
+
+
+#: modules a traced chain may hold (the rest of the forward pass must be plain wiring)
+_CHAIN_MODULES = (nn.Linear, nn.Conv2d, nn.MaxPool2d, nn.Flatten, nn.Dropout, nn.Identity)
+
+
+@dataclasses.dataclass(frozen=True)
+class TracedChain:
+    """What one forward pass of a network written as a class does, in order.
+
+    ``sequential``: its modules as the chain they form (one time step); ``steps_in_forward``:
+    how many time steps ``forward`` ran itself (its own loop; 1 when the caller loops, as with
+    ``init_hidden=True``); ``calls``: the module names called in one step."""
+
+    sequential: nn.Sequential
+    steps_in_forward: int
+    calls: tuple[str, ...]
+
+
+def _first_tensor(value: Any) -> torch.Tensor | None:
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, (tuple, list)) and value and isinstance(value[0], torch.Tensor):
+        return value[0]
+    return None
+
+
+def trace_chain(module: nn.Module, sample: torch.Tensor) -> TracedChain:
+    """The chain of synapse, pooling and ``snntorch.Leaky`` modules that ``module`` (an
+    ``nn.Module`` written as a class, snnTorch tutorial style) runs on ``sample``.
+
+    One forward pass runs with forward hooks on every module it calls; the calls of one
+    time step (the pattern that repeats when ``forward`` loops over time) are the chain.
+    It is accepted only when it is the whole computation: each module must have received
+    exactly what the module before it gave (the first one the sample, flattened or not), so
+    arithmetic between modules (a scaled current, a residual sum, a functional pooling) is
+    refused naming the module where it happens, and the chain run alone from fresh
+    membranes must reproduce the module's own output spikes, step for step."""
+    named = {id(m): name for name, m in module.named_modules() if name}
+    calls: list[tuple[nn.Module, torch.Tensor, torch.Tensor]] = []
+
+    def hook(m: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+        x, y = _first_tensor(args), _first_tensor(output)
+        if x is not None and y is not None:
+            calls.append((m, x.detach().clone(), y.detach().clone()))
+
+    watched = [m for m in module.modules() if m is not module and (_is_leaky(m) or not list(m.children()))]
+    handles = [m.register_forward_hook(hook) for m in watched]
+    try:
+        _reset_leaky(module)
+        with torch.no_grad():
+            module(sample)
+    except Exception as err:  # the user's forward pass on one image
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise ModelParameterError(
+            f"{type(module).__name__}: its forward pass failed on one image of shape "
+            f"{tuple(sample.shape)}: {first}"
+        ) from None
+    finally:
+        for h in handles:
+            h.remove()
+    if not calls:
+        raise ModelParameterError(f"{type(module).__name__}: its forward pass called no module")
+    ids = [id(m) for m, _, _ in calls]
+    n = len(ids)
+    # one time step: the shortest pattern whose repetition is the whole call sequence
+    period = next(p for p in range(1, n + 1) if n % p == 0 and all(ids[i] == ids[i % p] for i in range(n)))
+    step = calls[:period]
+    where = [named.get(id(m), type(m).__name__) for m, _, _ in step]
+    for k, (m, _, _) in enumerate(step):
+        if not (_is_leaky(m) or isinstance(m, _CHAIN_MODULES)):
+            raise ModelParameterError(
+                f"{type(module).__name__}.{where[k]} ({type(m).__name__}): cannot be imported; supported "
+                "are Linear, Conv2d, MaxPool2d, Flatten, Dropout, Identity and snntorch.Leaky"
+            )
+    # the wiring: what each module received is what the one before it gave
+    for t in range(len(calls) // period):
+        for k in range(period):
+            m, x, _ = calls[t * period + k]
+            given = sample if k == 0 else calls[t * period + k - 1][2]
+            if x.numel() != given.numel() or not torch.equal(x.reshape(-1), given.reshape(-1).to(x.dtype)):
+                before = "the input" if k == 0 else f"{where[k - 1]}'s output"
+                raise ModelParameterError(
+                    f"{type(module).__name__}.{where[k]} does not receive {before} unchanged (step {t}): "
+                    "only a chain of modules can be imported (no arithmetic or functional calls between them)"
+                )
+    seq = nn.Sequential(*(m for m, _, _ in step))
+    # the chain alone, from fresh membranes, gives the module's own output spikes
+    own = [calls[t * period + period - 1][2] for t in range(len(calls) // period)]
+    _reset_leaky(module)
+    with torch.no_grad():
+        for t, spikes in enumerate(own):
+            x: torch.Tensor | None = sample
+            for k, m in enumerate(seq):
+                assert x is not None
+                x = _first_tensor(m(x.reshape(calls[k][1].shape)))  # the shape it had in forward
+            if x is None or not torch.equal(x.reshape(-1), spikes.reshape(-1)):
+                raise ModelParameterError(
+                    f"{type(module).__name__}: the chain {' -> '.join(where)} does not reproduce its output "
+                    f"spikes (step {t}): its forward pass does more than call these modules in turn"
+                )
+    _reset_leaky(module)
+    return TracedChain(seq, len(calls) // period, tuple(where))
+
+
+def _reset_leaky(module: nn.Module) -> None:
+    """Fresh membranes for every ``snntorch.Leaky`` of ``module`` (its hidden state)."""
+    for m in module.modules():
+        if _is_leaky(m):
+            reset = getattr(m, "reset_mem", None) or getattr(m, "init_leaky", None)
+            if callable(reset):
+                reset()
 
 
 def swap_neurons(net: SpikingNet, neuron: dict[str, Any]) -> SpikingNet:
