@@ -258,6 +258,16 @@ def _eng(x: float | None, unit: str) -> str:
     return f"{x:.4g} {unit}"
 
 
+def _encoding_line(r: dict[str, Any]) -> str:
+    if r["network"].get("encoding") != "direct":
+        return ""
+    return (
+        " Inputs are direct (the static pixel values, as snnTorch's tutorials feed them): the first "
+        "layer's crossbar rows are read with analog voltages, a DAC level per input (0 to V_read) in "
+        "every write slot, not spikes."
+    )
+
+
 def format_cosim_markdown(r: dict[str, Any]) -> str:
     """``report.md``: readable on its own."""
     st = r["settings"]
@@ -272,7 +282,9 @@ def format_cosim_markdown(r: dict[str, Any]) -> str:
         f"synapses `{st['synapse']}`, schedule `{st['options']['schedule']}`, backend `{st['backend']}`, "
         f"device models `{r.get('device_models', 'bsource')}`, "
         f"seed {r['seed']}. Circuit spikes are compared with the trained torch network's spikes "
-        "per neuron and time step (matched one to one within +-1 step)." + _accuracy_line(r),
+        "per neuron and time step (matched one to one within +-1 step)."
+        + _accuracy_line(r)
+        + _encoding_line(r),
         "",
         "| figure | value |",
         "|---|---|",

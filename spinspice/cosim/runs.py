@@ -242,6 +242,7 @@ def _run_spiking(
             **({"neuron_circuit": kind} if (kind := getattr(neuron.cell, "circuit_kind", None)) else {}),
             "steps": ck.config.steps,
             "slot_s": neuron.slot.period_s,
+            "encoding": ck.config.encoding,
         },
         "settings": st.to_json(),
         "device_models": resolve_models(),
