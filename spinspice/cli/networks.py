@@ -1,4 +1,4 @@
-"""Network commands: train, evaluate, import-snntorch (each one call of :mod:`spinspice.snn`)."""
+"""Network commands: train, evaluate, import-snntorch, import-nir (one call of :mod:`spinspice.snn` each)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from spinspice.cli._common import (
     library_args,
     parse_params,
 )
+from spinspice.errors import ModelParameterError
+from spinspice.units import parse_value
 
 
 @app.command()
@@ -52,10 +54,7 @@ def train(
         bool, typer.Option("--baseline/--no-baseline", help="also train the ideal-LIF baseline")
     ] = True,
     compile_: Annotated[
-        bool,
-        typer.Option(
-            "--compile/--no-compile", help="torch.compile the device step of large layers (faster training)"
-        ),
+        bool, typer.Option("--compile/--no-compile", help="torch.compile the device step of large layers")
     ] = True,
     schedule: Annotated[str, typer.Option(help="field-line schedule: all, rows or rows-free")] = "all",
     array_cols: Annotated[int | None, typer.Option("--array-cols", help="neuron array columns")] = None,
@@ -95,32 +94,33 @@ def evaluate(
     emit(result, json_out)
 
 
-@app.command("import-snntorch")
-def import_snntorch(
-    source: Annotated[str, typer.Argument(help="file.py:function returning the network (any chain)")],
+@app.command("import-nir", help="Import a NIR graph (a chain; its neurons discretised with --dt).")
+@app.command("import-snntorch", help="Import an snnTorch network (Sequential or class); swap its neurons.")
+def import_network(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="file.py:function returning the network, or GRAPH.nir")],
     dataset: Annotated[str, typer.Option(help="data set the network was trained for")] = "mnist5k",
     steps: Annotated[int, typer.Option(help="time steps per image")] = 25,
     encoding: Annotated[str, typer.Option(help="rate or direct")] = "rate",
-    neuron: Annotated[
-        str | None, typer.Option(help="swap the LIF neurons for this device model, then fine-tune")
-    ] = None,
+    neuron: Annotated[str | None, typer.Option(help="swap the LIF neurons for this model, fine-tune")] = None,
     preset: Annotated[str | None, typer.Option(help="preset of --neuron")] = None,
     param: ParamOpt = None,
     epochs: Annotated[int, typer.Option(help="fine-tuning epochs after a swap (0: none)")] = 1,
     batch_size: Annotated[int | None, typer.Option("--batch-size")] = None,
     lr: Annotated[float, typer.Option(help="Adam learning rate for fine-tuning")] = 1e-3,
-    weights: Annotated[
-        Path | None,
-        typer.Option("--weights", help="state_dict file to load into it (torch.load weights_only=True)"),
-    ] = None,
+    weights: Annotated[Path | None, typer.Option(help="import-snntorch: state_dict file to load")] = None,
+    dt: Annotated[str | None, typer.Option(help="import-nir: time step [1e-4 s, snnTorch's]")] = None,
     out: Annotated[Path, typer.Option("--out", help="checkpoint to write")] = Path("results/import/model.pt"),
     json_out: JsonOpt = False,
     seed: SeedOpt = 0,
 ) -> None:
-    """Import a plain snnTorch network into the checkpoint format (optionally swap its neurons)."""
-    result = snn.import_snntorch(
-        source, dataset=dataset, steps=steps, encoding=encoding, neuron=neuron, preset=preset,
-        params=parse_params(param), epochs=epochs, batch_size=batch_size, lr=lr, weights=weights,
-        out=out, seed=seed, progress=_progress(),
+    nir = ctx.info_name == "import-nir"
+    if (weights if nir else dt) is not None:
+        raise ModelParameterError(f"--{'weights' if nir else 'dt'} does not apply to {ctx.info_name}")
+    kw = dict(
+        dataset=dataset, steps=steps, encoding=encoding, neuron=neuron, preset=preset, epochs=epochs, lr=lr,
+        params=parse_params(param), batch_size=batch_size, out=out, seed=seed, progress=_progress(),
     )  # fmt: skip
-    emit(result, json_out)
+    dt_s = None if dt is None else parse_value(dt, "s", name="--dt")
+    run, extra = (snn.import_nir, {"dt_s": dt_s}) if nir else (snn.import_snntorch, {"weights": weights})
+    emit(run(source, **extra, **kw), json_out)  # type: ignore[operator]

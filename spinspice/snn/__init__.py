@@ -23,6 +23,7 @@ from spinspice.snn.api import (
     ImportResult,
     TrainResult,
     evaluate_network,
+    import_nir,
     import_snntorch,
     train_network,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "ImportResult",
     "TrainResult",
     "evaluate_network",
+    "import_nir",
     "import_snntorch",
     "train_network",
 ]

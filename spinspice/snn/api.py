@@ -40,6 +40,7 @@ __all__ = [
     "ImportResult",
     "TrainResult",
     "evaluate_network",
+    "import_nir",
     "import_snntorch",
     "train_network",
 ]
@@ -558,32 +559,94 @@ def import_snntorch(
     import torch
 
     from spinspice.snn.data import load_dataset
-    from spinspice.snn.interop import from_snntorch, load_module, swap_neurons, trace_chain
-    from spinspice.snn.train import TrainSettings, evaluate, train
+    from spinspice.snn.interop import load_module, trace_chain
 
     seed_all(seed)
-    out = Path(out)
     data = load_dataset(dataset)
     module = load_module(source, weights=weights)
-    traced = None
+    extra: dict[str, Any] = {}
     if not isinstance(module, torch.nn.Sequential):  # a class: find its chain by running it once
         sample = torch.as_tensor(np.asarray(data.x_test[0], np.float32)).reshape(1, *data.image_shape)
         traced = trace_chain(module, sample)
         module = traced.sequential
+        extra["traced"] = {"modules": list(traced.calls), "steps_in_forward": traced.steps_in_forward}
+    return _import_chain(
+        module, {"snntorch": source}, extra, data, steps=steps, encoding=encoding, neuron=neuron,
+        preset=preset, params=params, epochs=epochs, batch_size=batch_size, lr=lr, out=out, seed=seed,
+        progress=progress,
+    )  # fmt: skip
+
+
+def import_nir(
+    graph: str | Path,
+    *,
+    dataset: str = "mnist5k",
+    steps: int = 25,
+    encoding: str = "rate",
+    dt_s: float | None = None,
+    neuron: str | None = None,
+    preset: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    epochs: int = 1,
+    batch_size: int | None = None,
+    lr: float = 1e-3,
+    out: str | Path = Path("results/import/model.pt"),
+    seed: int = 0,
+    progress: Any = None,
+) -> ImportResult:
+    """Import the NIR graph file ``graph`` (a chain; :mod:`spinspice.snn.nir_io` says what
+    maps and how its neurons are discretised with the time step ``dt_s``, default 1e-4 s as
+    snnTorch's) into the checkpoint ``out``; the rest as :func:`import_snntorch`."""
+    from spinspice.snn.data import load_dataset
+    from spinspice.snn.nir_io import DT_S, nir_chain, read_nir
+
+    seed_all(seed)
+    dt = DT_S if dt_s is None else float(dt_s)
+    chain = nir_chain(read_nir(graph), dt_s=dt)  # the graph is checked before the data load
+    data = load_dataset(dataset)
+    extra = {"nir": {"nodes": list(chain.nodes), "kinds": list(chain.kinds), "dt_s": dt}}
+    return _import_chain(
+        chain.sequential, {"nir": str(graph)}, extra, data, steps=steps, encoding=encoding, neuron=neuron,
+        preset=preset, params=params, epochs=epochs, batch_size=batch_size, lr=lr, out=out, seed=seed,
+        progress=progress,
+    )  # fmt: skip
+
+
+def _import_chain(
+    module: Any,
+    source: dict[str, str],
+    extra: dict[str, Any],
+    data: Any,
+    *,
+    steps: int,
+    encoding: str,
+    neuron: str | None,
+    preset: str | None,
+    params: Mapping[str, Any] | None,
+    epochs: int,
+    batch_size: int | None,
+    lr: float,
+    out: str | Path,
+    seed: int,
+    progress: Any,
+) -> ImportResult:
+    """A chain of synapse and LIF modules as a checkpoint: its accuracy measured again,
+    optionally its neurons swapped for a device model and fine-tuned (the imports' tail)."""
+    from spinspice.snn.interop import from_snntorch, swap_neurons
+    from spinspice.snn.train import TrainSettings, evaluate, train
+
+    out = Path(out)
     net = from_snntorch(
         module, image_shape=data.image_shape, n_classes=data.n_classes, steps=steps, encoding=encoding
     )
     imported = evaluate(net, data.x_test, data.y_test, seed=seed)
     report: dict[str, Any] = {
         **report_header("spinspice.snntorch_import"),
-        "source": source,
+        "source": next(iter(source.values())),
+        "source_kind": next(iter(source)),
         "dataset": data.name,
         "layers": [dict(x) for x in net.config.layers],
-        **(
-            {"traced": {"modules": list(traced.calls), "steps_in_forward": traced.steps_in_forward}}
-            if traced is not None
-            else {}
-        ),
+        **extra,
         "imported_test_accuracy": imported["accuracy"],
         "seed": seed,
     }
@@ -609,7 +672,7 @@ def import_snntorch(
             report["swapped"].update(fine_tune_epochs=epochs, history=info["history"], test_accuracy=acc)
     report["test_accuracy"] = acc
     report["checkpoint"] = str(out)
-    meta = {"dataset": data.name, "source": {"snntorch": source}, "accuracy": {"test_accuracy": acc}}
+    meta = {"dataset": data.name, "source": dict(source), "accuracy": {"test_accuracy": acc}}
     _write_import(out.parent, out.name, final, meta, report)
     result = ImportResult(report, final, meta, epochs, out)
     result.out = out.parent

@@ -40,7 +40,11 @@ __all__ = ["TracedChain", "from_snntorch", "load_module", "swap_neurons", "trace
 
 
 def _is_leaky(m: nn.Module) -> bool:
-    return type(m).__name__ == "Leaky" and type(m).__module__.startswith("snntorch")
+    from spinspice.snn.nir_io import ImportedLeaky
+
+    return isinstance(m, ImportedLeaky) or (
+        type(m).__name__ == "Leaky" and type(m).__module__.startswith("snntorch")
+    )
 
 
 def _scalar(m: nn.Module, name: str) -> float:

@@ -1,0 +1,248 @@
+"""NIR graphs (the Neuromorphic Intermediate Representation, PyPI ``nir``) into spinspice.
+
+A NIR graph is read with the ``nir`` package and must be a chain: ``Input`` -> synapse
+(``Affine``, ``Linear``, ``Conv2d``) -> neuron (``LIF``, ``IF``) -> ... -> ``Output``, with
+``Flatten`` anywhere.  Branches, cycles (recurrence) and nested graphs are refused with the
+node named; so is every node without a circuit here (``CubaLIF``: a synaptic current state;
+``LI``: a non-spiking read-out; ``SumPool2d``/``AvgPool2d``: the circuit pools spikes with OR
+gates, a max-pool), and parameters a layer cannot share (per-neuron time constants or
+thresholds, ``v_leak`` or ``v_reset`` other than 0).
+
+Discretisation (NIR's neurons are continuous-time), with the time step ``dt_s`` (default
+1e-4 s, the step snnTorch's ``export_to_nir``/``import_from_nir`` use), as
+``snntorch.import_from_nir`` does:
+
+* ``LIF`` (``tau dv/dt = (v_leak - v) + R I``): ``beta = 1 - dt/tau``, the input scaled by
+  ``R dt / tau`` -- carried by the threshold, ``v_threshold / (R dt / tau)`` in input units;
+  reset to zero (a reset to zero gives the same spikes with and without snnTorch's
+  ``reset_delay``);
+* ``IF`` (``dv/dt = R I``): ``beta = 1``, threshold ``v_threshold / (R dt)``.
+
+Real exporters' quirks are taken as they come: batch dimensions in ``Input`` types, LIF nodes
+without types and with 0-d (or torch) parameters, duplicated or unordered edges.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from spinspice.errors import CheckpointError, ModelParameterError
+
+__all__ = ["DT_S", "ImportedLeaky", "NirChain", "nir_chain", "read_nir"]
+
+#: the time step snnTorch's NIR export and import use [s]
+DT_S = 1e-4
+
+
+class ImportedLeaky(nn.Module):
+    """A layer of ideal LIF neurons read from a NIR node (what ``snntorch.Leaky`` is to an
+    imported snnTorch network): ``beta``, ``threshold`` (input units), reset to zero."""
+
+    reset_mechanism = "zero"
+
+    def __init__(self, beta: float, threshold: float) -> None:
+        super().__init__()
+        self.beta = float(beta)
+        self.threshold = float(threshold)
+
+
+@dataclasses.dataclass(frozen=True)
+class NirChain:
+    """A NIR graph as a chain: ``sequential`` (torch synapses, ``nn.Flatten`` and
+    :class:`ImportedLeaky` neurons) and the node names in order."""
+
+    sequential: nn.Sequential
+    nodes: tuple[str, ...]
+    kinds: tuple[str, ...]
+
+
+def read_nir(path: str | Path) -> Any:
+    """The NIR graph in ``path`` (HDF5, ``nir.write``); a file that is missing, truncated or
+    not NIR is one line saying so."""
+    import nir
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path} does not exist")
+    try:
+        # no type check: real exporters write types that do not check (a batch dimension in
+        # Input, LIF nodes without types); the chain is checked here instead
+        graph = nir.read(path, type_check=False)
+    except Exception as err:  # h5py/nir raise many kinds on a damaged file
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise CheckpointError(f"{path}: not a readable NIR graph ({type(err).__name__}: {first})") from None
+    if not isinstance(graph, nir.NIRGraph):
+        raise CheckpointError(f"{path}: holds a {type(graph).__name__}, not a NIR graph")
+    return graph
+
+
+def _values(node: Any, name: str, where: str, default: float | None = None) -> np.ndarray:
+    value = getattr(node, name, None)
+    if value is None:
+        if default is None:
+            raise ModelParameterError(f"{where}: has no {name}")
+        return np.asarray([default], float)
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    arr = np.asarray(value, float).reshape(-1)
+    if arr.size == 0 or not np.all(np.isfinite(arr)):
+        raise ModelParameterError(f"{where}: {name} is empty or not finite")
+    return arr
+
+
+def _one(node: Any, name: str, where: str, default: float | None = None) -> float:
+    arr = _values(node, name, where, default)
+    if not np.allclose(arr, arr[0], rtol=1e-6, atol=0.0):
+        raise ModelParameterError(
+            f"{where}: per-neuron {name} ({arr.size} different values): a layer of spinspice neurons "
+            "shares one parameter set"
+        )
+    return float(arr[0])
+
+
+def _tensor(value: Any) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        return value.detach().to(torch.float32).clone()
+    return torch.as_tensor(np.asarray(value, np.float32))
+
+
+def _pair(value: Any, where: str, name: str) -> int:
+    arr = np.asarray(value).reshape(-1)
+    if isinstance(value, str) or arr.size == 0 or len(set(arr.tolist())) != 1:
+        raise ModelParameterError(f"{where}: {name} {value!r}: only the same integer in both directions")
+    return int(arr[0])
+
+
+def _module(name: str, node: Any, dt_s: float) -> nn.Module | None:
+    """The torch module of one NIR node (None: Input/Output)."""
+    kind = type(node).__name__
+    where = f"NIR node {name!r} ({kind})"
+    if kind in ("Input", "Output"):
+        return None
+    if kind in ("Affine", "Linear"):
+        w = _tensor(node.weight)
+        if w.dim() != 2:
+            raise ModelParameterError(f"{where}: weight of shape {tuple(w.shape)}, not (out, in)")
+        lin = nn.Linear(w.shape[1], w.shape[0], bias=kind == "Affine")
+        with torch.no_grad():
+            lin.weight.copy_(w)
+            if kind == "Affine":
+                lin.bias.copy_(_tensor(node.bias).reshape(-1))
+        return lin
+    if kind == "Conv2d":
+        w = _tensor(node.weight)
+        if w.dim() != 4:
+            raise ModelParameterError(f"{where}: weight of shape {tuple(w.shape)}, not (out, in, kh, kw)")
+        for attr, want in (("stride", 1), ("dilation", 1)):
+            if _pair(getattr(node, attr, want), where, attr) != want:
+                raise ModelParameterError(f"{where}: only {attr} {want} has a crossbar tile here")
+        if int(getattr(node, "groups", 1)) != 1:
+            raise ModelParameterError(f"{where}: only groups 1 has a crossbar tile here")
+        pad = _pair(getattr(node, "padding", 0), where, "padding")
+        conv = nn.Conv2d(w.shape[1], w.shape[0], tuple(w.shape[2:]), padding=pad)
+        with torch.no_grad():
+            conv.weight.copy_(w)
+            bias = getattr(node, "bias", None)
+            conv.bias.copy_(_tensor(bias).reshape(-1) if bias is not None else torch.zeros(w.shape[0]))
+        return conv
+    if kind == "Flatten":
+        return nn.Flatten()
+    if kind == "LIF":
+        for attr in ("v_leak", "v_reset"):
+            if not np.allclose(_values(node, attr, where, 0.0), 0.0):
+                raise ModelParameterError(f"{where}: {attr} other than 0 has no circuit here")
+        tau, r, v_th = _one(node, "tau", where), _one(node, "r", where), _one(node, "v_threshold", where)
+        if not (tau > 0 and r > 0 and v_th > 0):
+            raise ModelParameterError(f"{where}: tau, r and v_threshold must be > 0 (got {tau}, {r}, {v_th})")
+        if dt_s > tau:
+            raise ModelParameterError(
+                f"{where}: tau = {tau:g} s is shorter than the time step {dt_s:g} s: give a smaller --dt"
+            )
+        return ImportedLeaky(beta=1.0 - dt_s / tau, threshold=v_th / (r * dt_s / tau))
+    if kind == "IF":
+        if not np.allclose(_values(node, "v_reset", where, 0.0), 0.0):
+            raise ModelParameterError(f"{where}: v_reset other than 0 has no circuit here")
+        r, v_th = _one(node, "r", where), _one(node, "v_threshold", where)
+        if not (r > 0 and v_th > 0):
+            raise ModelParameterError(f"{where}: r and v_threshold must be > 0 (got {r}, {v_th})")
+        return ImportedLeaky(beta=1.0, threshold=v_th / (r * dt_s))
+    why = {
+        "CubaLIF": "its synaptic current is a second state variable, which the LIF circuit does not have",
+        "LI": "a non-spiking read-out has no spiking circuit here (classes are counted from spikes)",
+        "SumPool2d": "the circuit pools spikes with OR gates (a max-pool), not by summing",
+        "AvgPool2d": "the circuit pools spikes with OR gates (a max-pool), not by averaging",
+        "NIRGraph": "a nested graph (a recurrent layer) has no feed-forward circuit",
+    }.get(kind, "this node type has no circuit here")
+    raise ModelParameterError(f"{where}: cannot be imported: {why}")
+
+
+def nir_chain(graph: Any, *, dt_s: float = DT_S) -> NirChain:
+    """``graph`` (a ``nir.NIRGraph``) as a chain of torch modules, checked: one ``Input``,
+    one ``Output``, every node on the single path between them."""
+    if not dt_s > 0:
+        raise ModelParameterError(f"dt = {dt_s!r} s: the time step must be > 0")
+    nodes = dict(graph.nodes)
+    edges = list(dict.fromkeys((str(a), str(b)) for a, b in graph.edges))  # duplicates: once
+    kinds = {k: type(v).__name__ for k, v in nodes.items()}
+    for a, b in edges:
+        for end in (a, b):
+            if end not in nodes:
+                raise ModelParameterError(f"NIR edge {a!r} -> {b!r} names no node {end!r}")
+    starts = [k for k, kind in kinds.items() if kind == "Input"]
+    ends = [k for k, kind in kinds.items() if kind == "Output"]
+    if len(starts) != 1 or len(ends) != 1:
+        raise ModelParameterError(
+            f"a NIR graph with {len(starts)} Input and {len(ends)} Output nodes: a chain has one of each"
+        )
+    succ: dict[str, list[str]] = {k: [] for k in nodes}
+    pred: dict[str, list[str]] = {k: [] for k in nodes}
+    for a, b in edges:
+        succ[a].append(b)
+        pred[b].append(a)
+    # recurrence first (a recurrent layer also looks like a branch): Kahn's order leaves cycles
+    indeg = {k: len(pred[k]) for k in nodes}
+    ready = [k for k in nodes if indeg[k] == 0]
+    while ready:
+        for b in succ[ready.pop()]:
+            indeg[b] -= 1
+            if indeg[b] == 0:
+                ready.append(b)
+    cyclic = [k for k in nodes if indeg[k] > 0]
+    if cyclic:
+        raise ModelParameterError(
+            f"NIR nodes {', '.join(map(repr, cyclic[:4]))} form a cycle: recurrence cannot be imported"
+        )
+    for k in nodes:
+        if len(succ[k]) > 1 or len(pred[k]) > 1:
+            many = succ[k] if len(succ[k]) > 1 else pred[k]
+            raise ModelParameterError(
+                f"NIR node {k!r} ({kinds[k]}) branches ({', '.join(map(repr, many))}): only chains can be "
+                "imported"
+            )
+    order, seen, k = [], set(), starts[0]
+    while True:
+        seen.add(k)
+        order.append(k)
+        if not succ[k]:
+            break
+        k = succ[k][0]
+    if order[-1] != ends[0] or len(order) != len(nodes):
+        left = sorted(set(nodes) - seen)
+        raise ModelParameterError(
+            "the NIR graph is not one chain from Input to Output"
+            + (f": not on it: {', '.join(map(repr, left[:5]))}" if left else "")
+        )
+    modules, names, used = [], [], []
+    for k in order:
+        m = _module(k, nodes[k], dt_s)
+        if m is not None:
+            modules.append(m)
+            names.append(k)
+            used.append(kinds[k])
+    return NirChain(nn.Sequential(*modules), tuple(names), tuple(used))
