@@ -105,6 +105,12 @@ def test_exporters_quirks_are_taken_as_they_come() -> None:
     assert net(torch.rand(2, 64))[0].shape == (2, 10)
 
 
+def _lif_node(tau, r, v_leak):
+    """A one-layer graph whose LIF node has these parameters (10 neurons, threshold 1)."""
+    lif = nir.LIF(tau=np.asarray(tau), r=np.asarray(r), v_leak=np.asarray(v_leak), v_threshold=np.ones(10))
+    return _with(_one_layer(), lif=lif)
+
+
 def _with(graph, **nodes):
     return nir.NIRGraph(nodes={**graph.nodes, **nodes}, edges=list(graph.edges), type_check=False)
 
@@ -135,39 +141,15 @@ def _with(graph, **nodes):
             r"'lif' \(CubaLIF\): cannot be imported: its synaptic current",
         ),
         (
-            lambda g: _with(
-                g,
-                lif=nir.LIF(
-                    tau=np.full(10, 1e-3),
-                    r=np.full(10, 10.0),
-                    v_leak=np.full(10, 0.1),
-                    v_threshold=np.ones(10),
-                ),
-            ),
+            lambda g: _lif_node(np.full(10, 1e-3), np.full(10, 10.0), np.full(10, 0.1)),
             r"v_leak other than 0",
         ),
         (
-            lambda g: _with(
-                g,
-                lif=nir.LIF(
-                    tau=np.linspace(1e-3, 2e-3, 10),
-                    r=np.full(10, 10.0),
-                    v_leak=np.zeros(10),
-                    v_threshold=np.ones(10),
-                ),
-            ),
+            lambda g: _lif_node(np.linspace(1e-3, 2e-3, 10), np.full(10, 10.0), np.zeros(10)),
             r"per-neuron tau \(10 different values\)",
         ),
         (
-            lambda g: _with(
-                g,
-                lif=nir.LIF(
-                    tau=np.full(10, 5e-5),
-                    r=np.full(10, 1.0),
-                    v_leak=np.zeros(10),
-                    v_threshold=np.ones(10),
-                ),
-            ),
+            lambda g: _lif_node(np.full(10, 5e-5), np.full(10, 1.0), np.zeros(10)),
             r"tau = 5e-05 s is shorter than the time step 0.0001 s: give a smaller --dt",
         ),
         (
