@@ -205,3 +205,48 @@ def test_import_nir_command(tmp_path, capsys) -> None:
     assert main([*args, "--dt", "0.5ms", "--json", "--out", str(tmp_path / "c" / "m.pt")]) == 0
     coarse = json.loads(capsys.readouterr().out)
     assert coarse["nir"]["dt_s"] == pytest.approx(5e-4)
+
+
+@pytest.mark.parametrize("arch", ["fc:64-32-10", "csnn:4c3-10"])
+def test_export_then_import_gives_the_same_spikes(tmp_path, arch) -> None:
+    from spinspice.snn.arch import NetConfig, SpikingNet, parse_arch
+    from spinspice.snn.neurons import neuron_spec
+    from spinspice.snn.nir_io import to_nir
+
+    lif = neuron_spec("lif", params={"reset_subtract": False, "beta": 0.8})
+    cfg = NetConfig(
+        arch=arch, layers=parse_arch(arch, (1, 8, 8), 10), neuron=lif, steps=8, encoding="direct",
+        image_shape=(1, 8, 8), n_classes=10,
+    )  # fmt: skip
+    net = SpikingNet(cfg)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for syn in net.synapses:
+            syn.weight.mul_(4)
+    nir.write(tmp_path / "g.nir", to_nir(net))
+    back = from_snntorch(
+        nir_chain(read_nir(tmp_path / "g.nir")).sequential, image_shape=(1, 8, 8), n_classes=10, steps=8,
+        encoding="direct",
+    )  # fmt: skip
+    x = torch.as_tensor(load_dataset("digits").x_test[:10], dtype=torch.float32)
+    (_, a), (_, b) = net(x, record=True), back(x, record=True)
+    assert sum(int(torch.stack(s).sum()) for s in a["neuron_spikes"]) > 50
+    for p, q in zip(a["neuron_spikes"], b["neuron_spikes"], strict=True):
+        assert torch.equal(torch.stack(p), torch.stack(q))
+
+
+def test_export_nir_command_refuses_what_nir_cannot_hold(tmp_path, capsys, digits_checkpoint) -> None:
+    graph = tmp_path / "one.nir"
+    nir.write(graph, _one_layer())
+    ck = tmp_path / "imp" / "m.pt"
+    assert main(["import-nir", str(graph), "--dataset", "digits", "--steps", "8", "--out", str(ck)]) == 0
+    capsys.readouterr()
+    assert main(["export-nir", str(ck), "--out", str(tmp_path / "back.nir"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["kinds"] == ["Input", "Affine", "LIF", "Output"]
+    assert nir_chain(read_nir(tmp_path / "back.nir")).kinds == ("Affine", "LIF")
+    # a device network: refused in one line, nothing written
+    assert main(["export-nir", str(digits_checkpoint), "--out", str(tmp_path / "dev.nir")]) == 1
+    err = capsys.readouterr().err
+    assert "neurons have no LIF equivalent in NIR" in err and err.count("\n") == 1
+    assert not (tmp_path / "dev.nir").exists()

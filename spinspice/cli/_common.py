@@ -31,28 +31,14 @@ app = typer.Typer(
 OutOpt = Annotated[Path, typer.Option("--out", help="output folder (created; written atomically)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the report JSON on stdout")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="random seed (recorded in the report)")]
-ResumeOpt = Annotated[
-    bool,
-    typer.Option("--resume", help="complete the run journalled in --out: only missing or failed jobs run"),
-]
-FreshOpt = Annotated[
-    bool, typer.Option("--fresh", help="discard the jobs journalled in --out and start over")
-]
-JobTimeoutOpt = Annotated[
-    float | None, typer.Option("--job-timeout", help="seconds one ngspice run may take (default: none)")
-]
-ParamOpt = Annotated[
-    list[str] | None,
-    typer.Option("--param", "-p", help="NAME=VALUE, SI suffixes accepted (repeatable)"),
-]
+ResumeOpt = Annotated[bool, typer.Option("--resume", help="complete the run journalled in --out")]
+FreshOpt = Annotated[bool, typer.Option("--fresh", help="discard the jobs journalled in --out")]
+JobTimeoutOpt = Annotated[float | None, typer.Option("--job-timeout", help="seconds one run may take")]
+ParamOpt = Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE (repeatable)")]
 CheckpointArg = Annotated[Path, typer.Argument(help="a checkpoint written by train or import-snntorch")]
 CkDatasetOpt = Annotated[str | None, typer.Option(help="data set (default: the checkpoint's)")]
-WorkersOpt = Annotated[
-    int, typer.Option(help="local processes running the ngspice jobs (0: one per CPU core)")
-]
-SchedulerOpt = Annotated[
-    str | None, typer.Option(help="address of a dask.distributed scheduler that runs the jobs instead")
-]
+WorkersOpt = Annotated[int, typer.Option(help="local processes running the jobs (0: one per core)")]
+SchedulerOpt = Annotated[str | None, typer.Option(help="a dask.distributed scheduler's address")]
 
 
 def parse_params(pairs: Sequence[str] | None) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Network commands: train, evaluate, import-snntorch, import-nir (one call of :mod:`spinspice.snn` each)."""
+"""Network commands: train, evaluate, import-snntorch, import-nir, export-nir (one library call each)."""
 
 from __future__ import annotations
 
@@ -124,3 +124,15 @@ def import_network(
     dt_s = None if dt is None else parse_value(dt, "s", name="--dt")
     run, extra = (snn.import_nir, {"dt_s": dt_s}) if nir else (snn.import_snntorch, {"weights": weights})
     emit(run(source, **extra, **kw), json_out)  # type: ignore[operator]
+
+
+@app.command("export-nir")
+def export_nir(
+    checkpoint: CheckpointArg,
+    out: Annotated[Path, typer.Option("--out", help="NIR graph file to write")] = Path("model.nir"),
+    dt: Annotated[str | None, typer.Option(help="time step [1e-4 s, snnTorch's]")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write an ideal-LIF checkpoint as a NIR graph, exactly (device neurons are refused)."""
+    dt_s = None if dt is None else parse_value(dt, "s", name="--dt")
+    emit(snn.export_nir(checkpoint, out=out, dt_s=dt_s), json_out)

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from spinspice.snn.api import (
     EvaluateResult,
+    ExportResult,
     ImportResult,
     TrainResult,
     evaluate_network,
+    export_nir,
     import_nir,
     import_snntorch,
     train_network,
@@ -30,9 +32,11 @@ from spinspice.snn.api import (
 
 __all__ = [
     "EvaluateResult",
+    "ExportResult",
     "ImportResult",
     "TrainResult",
     "evaluate_network",
+    "export_nir",
     "import_nir",
     "import_snntorch",
     "train_network",

@@ -37,9 +37,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EvaluateResult",
+    "ExportResult",
     "ImportResult",
     "TrainResult",
     "evaluate_network",
+    "export_nir",
     "import_nir",
     "import_snntorch",
     "train_network",
@@ -677,3 +679,63 @@ def _import_chain(
     result = ImportResult(report, final, meta, epochs, out)
     result.out = out.parent
     return result
+
+
+class ExportResult(Result):
+    """A checkpoint written as a NIR graph: report schema ``spinspice.nir_export``."""
+
+    def __init__(self, report: dict[str, Any], graph: Any) -> None:
+        self._report = report
+        self.graph = graph
+
+    def report(self) -> dict[str, Any]:
+        return dict(self._report)
+
+    def summary(self) -> str:
+        r = self._report
+        return (
+            f"exported {r['checkpoint']} to {r['graph']}: {len(r['nodes'])} NIR nodes "
+            f"({', '.join(r['kinds'])}), dt {r['dt_s']:g} s; the input encoding ({r['encoding']}) "
+            "is not part of a NIR graph"
+        )
+
+    def write(self, folder: str | Path) -> Path:
+        """The graph as ``<folder>/<name of the graph>`` (HDF5, ``nir.write``)."""
+        import nir
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        nir.write(folder / Path(self._report["graph"]).name, self.graph)
+        return folder
+
+
+def export_nir(checkpoint: str | Path, *, out: str | Path, dt_s: float | None = None) -> ExportResult:
+    """The ideal-LIF network of ``checkpoint`` as the NIR graph file ``out``, exactly
+    (:func:`spinspice.snn.nir_io.to_nir`: importing it gives the same spikes); device
+    networks and reset by subtraction are refused, saying why."""
+    import nir
+
+    from spinspice.io import atomic_write_bytes
+    from spinspice.snn.checkpoint import load_checkpoint
+    from spinspice.snn.nir_io import DT_S, to_nir
+
+    dt = DT_S if dt_s is None else float(dt_s)
+    ck = load_checkpoint(checkpoint)
+    graph = to_nir(ck.net, dt_s=dt)  # refusals before any file is written
+    out = Path(out)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        nir.write(tmp, graph)
+        atomic_write_bytes(out, tmp.read_bytes())
+    finally:
+        tmp.unlink(missing_ok=True)
+    report = {
+        **report_header("spinspice.nir_export"),
+        "checkpoint": str(checkpoint),
+        "graph": str(out),
+        "nodes": list(graph.nodes),
+        "kinds": [type(n).__name__ for n in graph.nodes.values()],
+        "dt_s": dt,
+        "encoding": ck.config.encoding,
+    }
+    return ExportResult(report, graph)

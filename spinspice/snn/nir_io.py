@@ -25,6 +25,7 @@ without types and with 0-d (or torch) parameters, duplicated or unordered edges.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from torch import nn
 
 from spinspice.errors import CheckpointError, ModelParameterError
 
-__all__ = ["DT_S", "ImportedLeaky", "NirChain", "nir_chain", "read_nir"]
+__all__ = ["DT_S", "ImportedLeaky", "NirChain", "nir_chain", "read_nir", "to_nir"]
 
 #: the time step snnTorch's NIR export and import use [s]
 DT_S = 1e-4
@@ -246,3 +247,78 @@ def nir_chain(graph: Any, *, dt_s: float = DT_S) -> NirChain:
             names.append(k)
             used.append(kinds[k])
     return NirChain(nn.Sequential(*modules), tuple(names), tuple(used))
+
+
+def to_nir(net: Any, *, dt_s: float = DT_S) -> Any:
+    """``net`` (a :class:`~spinspice.snn.arch.SpikingNet` of ideal-LIF neurons) as a NIR graph,
+    exactly: :func:`nir_chain` of it gives the same network.
+
+    Each layer is its synapses (``Affine``; a convolution ``Conv2d``, a ``Flatten`` before
+    the first fully connected layer after it) and a ``LIF`` node with ``tau = dt/(1 - beta)``,
+    ``R = tau/dt`` (the input unscaled), ``v_threshold`` the threshold and ``v_reset = 0``
+    (``beta = 1``: an ``IF`` node, ``R = 1/dt``).  Refused, saying why: device neurons (their
+    dynamics are no LIF), reset by subtraction (a NIR LIF resets to ``v_reset``), spike
+    max-pools (NIR 1.0 has no max-pool).  The input gain of direct encoding is folded into
+    the first layer's weights; the encoding itself is not part of a NIR graph."""
+    import nir
+
+    from spinspice.snn.neurons import LeakyNeuron
+
+    if not dt_s > 0:
+        raise ModelParameterError(f"dt = {dt_s!r} s: the time step must be > 0")
+    cfg = net.config
+    nodes: dict[str, Any] = {}
+    order: list[str] = []
+
+    def add(name: str, node: Any) -> None:
+        nodes[name] = node
+        order.append(name)
+
+    shape = tuple(int(v) for v in cfg.image_shape)
+    fed = shape if cfg.layers[0]["kind"] == "conv" else (int(np.prod(shape)),)
+    add("input", nir.Input(input_type={"input": np.array(fed)}))
+    for k, (spec, syn, neuron) in enumerate(zip(cfg.layers, net.synapses, net.neurons, strict=True)):
+        where = f"layer {k}"
+        if not isinstance(neuron, LeakyNeuron):
+            model = getattr(neuron, "model", type(neuron).__name__)
+            raise ModelParameterError(
+                f"{where}: {model} neurons have no LIF equivalent in NIR: export a network of ideal "
+                "LIF neurons (train --neuron lif, or an import)"
+            )
+        if neuron.p.reset_subtract:
+            raise ModelParameterError(
+                f"{where}: reset by subtraction has no NIR LIF (a NIR LIF resets to v_reset): train or "
+                "import with reset to zero (-p reset_subtract=false)"
+            )
+        if spec.get("pool"):
+            raise ModelParameterError(f"{where}: a spike max-pool has no NIR node (NIR 1.0 has none)")
+        w = syn.weight.detach().cpu().numpy().astype(np.float64)
+        b = syn.bias.detach().cpu().numpy().astype(np.float64)
+        if k == 0 and cfg.encoding == "direct":
+            w = w * cfg.input_gain
+        if spec["kind"] == "conv":
+            pad = int(spec.get("padding", 0))
+            conv = nir.Conv2d(
+                input_shape=shape[1:], weight=w, stride=1, padding=pad, dilation=1, groups=1, bias=b
+            )
+            add(f"conv{k}", conv)
+            shape = (w.shape[0], shape[1] + 2 * pad - w.shape[2] + 1, shape[2] + 2 * pad - w.shape[3] + 1)
+            n = shape  # one LIF per output channel and position
+        else:
+            if k > 0 and cfg.layers[k - 1]["kind"] == "conv":
+                add(
+                    f"flatten{k}", nir.Flatten(input_type={"input": np.array(shape)}, start_dim=0, end_dim=-1)
+                )
+            add(f"fc{k}", nir.Affine(weight=w, bias=b))
+            n = (w.shape[0],)
+            shape = n
+        beta, thr = float(neuron.p.beta), float(neuron.p.u_thr)
+        ones = np.ones(n)
+        if beta >= 1.0:
+            add(f"lif{k}", nir.IF(r=ones / dt_s, v_threshold=ones * thr, v_reset=0 * ones))
+        else:
+            tau = dt_s / (1.0 - beta)
+            lif = nir.LIF(tau=ones * tau, r=ones * tau / dt_s, v_leak=0 * ones, v_threshold=ones * thr)
+            add(f"lif{k}", lif)  # v_reset: 0
+    add("output", nir.Output(output_type={"output": np.array([cfg.n_classes])}))
+    return nir.NIRGraph(nodes=nodes, edges=list(itertools.pairwise(order)), type_check=False)
