@@ -746,24 +746,26 @@ def layer_testbench(
     # crossbar tiles (a subset of neurons: runs of consecutive chosen columns, split at tiles)
     tiles, t = [], options.tile
     sense: dict[int, list[tuple[str, str]]] = {j: [] for j in chosen}
-    # the synapses that exist (the bias row always); the whole layer's only for a crossbar
-    rows_mask = np.ones((len(chosen), n_in + 1), dtype=bool)
-    if weight_mask is not None:
-        rows_mask[:, :n_in] = weight_mask[chosen]
-    n_pairs = int(rows_mask.sum())
-    mask = rows_mask
-    if not stepped:
-        mask = np.ones_like(mapping.g_pos_s, dtype=bool)
+
+    def synapses(rows: Sequence[int]) -> np.ndarray:
+        """(rows, n_in + 1) bool: the synapses that exist (the bias row always)."""
+        m = np.ones((len(rows), n_in + 1), dtype=bool)
         if weight_mask is not None:
-            mask[:, :n_in] = weight_mask
+            m[:, :n_in] = weight_mask[rows]
+        return m
+
+    n_pairs = int(synapses(chosen).sum())
+    # the whole layer's only where a crossbar is built (a convolution's is large)
+    mask = synapses(range(n_out)) if not stepped else None
     runs: list[tuple[int, int]] = []
     for j in chosen:
         if runs and runs[-1][1] == j and (j % t) != 0:
             runs[-1] = (runs[-1][0], j + 1)
         else:
             runs.append((j, j + 1))
-    for r0 in range(0, 0 if stepped else n_in + 1, t):
+    for r0 in range(0, 0 if mask is None else n_in + 1, t):
         for c0, c1 in runs:
+            assert mask is not None
             rs, cs = slice(r0, min(r0 + t, n_in + 1)), slice(c0, c1)
             sub = crossbar_tile(
                 mapping.g_pos_s[cs, rs],

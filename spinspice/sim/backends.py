@@ -633,11 +633,9 @@ class BatchBackend:
     ) -> list[SimulatedWaveforms | SimulationError]:
         """Run several netlists in one ngspice process (see :func:`run_many`)."""
         exe = self.executable()
-        paths = list(netlist_paths) if netlist_paths is not None else [None] * len(netlists)
-        if len(paths) != len(netlists):
-            raise ValueError(f"{len(netlists)} netlists but {len(paths)} netlist paths")
+        paths = _paths(netlists, netlist_paths)
         if len(netlists) == 1:
-            return [self._run_or_error(netlists[0], paths[0], timeout_s)]
+            return [_run_or_error(self, netlists[0], paths[0], timeout_s)]
         out: list[SimulatedWaveforms | SimulationError | None] = [None] * len(netlists)
         # circuits whose control blocks differ (other compiled modules) go in separate processes
         by_control: dict[tuple[str, ...], list[int]] = {}
@@ -648,16 +646,8 @@ class BatchBackend:
             done = self._run_batch(exe, control, [split[i][1] for i in members], timeout_s)
             for i, wf in zip(members, done, strict=True):
                 # a circuit that failed in the batch runs again on its own, with the escalation
-                out[i] = wf if wf is not None else self._run_or_error(netlists[i], paths[i], timeout_s)
+                out[i] = wf if wf is not None else _run_or_error(self, netlists[i], paths[i], timeout_s)
         return [r for r in out if r is not None]
-
-    def _run_or_error(
-        self, netlist: str, path: str | Path | None, timeout_s: float | None
-    ) -> SimulatedWaveforms | SimulationError:
-        try:
-            return self.run(netlist, netlist_path=path, timeout_s=timeout_s)
-        except SimulationError as err:
-            return err
 
     def _run_batch(
         self, exe: str, control: tuple[str, ...], circuits: list[str], timeout_s: float | None
@@ -739,12 +729,29 @@ def _split_control(netlist: str) -> tuple[tuple[str, ...], str]:
 
 
 def _tran_stop_s(netlist: str) -> float | None:
-    """The stop time of the netlist's ``.tran`` line, or None."""
-    for line in netlist.splitlines():
-        parts = line.split()
+    """The stop time of the netlist's ``.tran`` card, or None."""
+    for _, _, card in _cards(netlist):
+        parts = card.split()
         if parts and parts[0].lower() == ".tran" and len(parts) >= 3:
             return _spice_number(parts[2])
     return None
+
+
+def _paths(netlists: Sequence[str], paths: Sequence[str | Path | None] | None) -> list[str | Path | None]:
+    out = list(paths) if paths is not None else [None] * len(netlists)
+    if len(out) != len(netlists):
+        raise ValueError(f"{len(netlists)} netlists but {len(out)} netlist paths")
+    return out
+
+
+def _run_or_error(
+    backend: Backend, netlist: str, path: str | Path | None, timeout_s: float | None
+) -> SimulatedWaveforms | SimulationError:
+    """``backend.run`` of one netlist: its waveforms, or the error it ended with."""
+    try:
+        return backend.run(netlist, netlist_path=path, timeout_s=timeout_s)  # type: ignore[return-value]
+    except SimulationError as err:
+        return err
 
 
 def run_many(
@@ -766,14 +773,8 @@ def run_many(
     many = getattr(backend, "run_many", None)
     if many is not None:
         return many(netlists, netlist_paths=netlist_paths, timeout_s=timeout_s)  # type: ignore[no-any-return]
-    paths = list(netlist_paths) if netlist_paths is not None else [None] * len(netlists)
-    out: list[SimulatedWaveforms | SimulationError] = []
-    for text, path in zip(netlists, paths, strict=True):
-        try:
-            out.append(backend.run(text, netlist_path=path, timeout_s=timeout_s))  # type: ignore[arg-type]
-        except SimulationError as err:
-            out.append(err)
-    return out
+    paths = _paths(netlists, netlist_paths)
+    return [_run_or_error(backend, text, path, timeout_s) for text, path in zip(netlists, paths, strict=True)]
 
 
 def _tail(path: Path, n: int = 40) -> list[str]:

@@ -700,22 +700,29 @@ class ExportResult(Result):
         )
 
     def write(self, folder: str | Path) -> Path:
-        """The graph as ``<folder>/<name of the graph>`` (HDF5, ``nir.write``)."""
-        import nir
-
+        """The graph as ``<folder>/<name of the graph>`` (HDF5, ``nir.write``), atomically."""
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        nir.write(folder / Path(self._report["graph"]).name, self.graph)
+        _write_nir(folder / Path(self._report["graph"]).name, self.graph)
         return folder
+
+
+def _write_nir(path: Path, graph: Any) -> None:
+    """``graph`` as the NIR file ``path``, written atomically (the HDF5 bytes built in memory)."""
+    import io as _io
+
+    import nir
+
+    from spinspice.io import atomic_write_bytes
+
+    buf = _io.BytesIO()
+    nir.write(buf, graph)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def export_nir(checkpoint: str | Path, *, out: str | Path, dt_s: float | None = None) -> ExportResult:
     """The ideal-LIF network of ``checkpoint`` as the NIR graph file ``out``, exactly
     (:func:`spinspice.snn.nir_io.to_nir`: importing it gives the same spikes); device
     networks and reset by subtraction are refused, saying why."""
-    import nir
-
-    from spinspice.io import atomic_write_bytes
     from spinspice.snn.checkpoint import load_checkpoint
     from spinspice.snn.nir_io import DT_S, to_nir
 
@@ -723,12 +730,7 @@ def export_nir(checkpoint: str | Path, *, out: str | Path, dt_s: float | None = 
     ck = load_checkpoint(checkpoint)
     graph = to_nir(ck.net, dt_s=dt)  # refusals before any file is written
     out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        nir.write(tmp, graph)
-        atomic_write_bytes(out, tmp.read_bytes())
-    finally:
-        tmp.unlink(missing_ok=True)
+    _write_nir(out, graph)
     report = {
         **report_header("spinspice.nir_export"),
         "checkpoint": str(checkpoint),

@@ -35,13 +35,12 @@ from spinspice.circuits.network import V_MAX_SUPPLY_V
 from spinspice.errors import CheckpointError, ModelParameterError
 from spinspice.snn.arch import NetConfig, SpikingNet
 from spinspice.snn.neurons import neuron_spec
+from spinspice.snn.nir_io import ImportedLeaky
 
 __all__ = ["TracedChain", "from_snntorch", "load_module", "swap_neurons", "trace_chain"]
 
 
 def _is_leaky(m: nn.Module) -> bool:
-    from spinspice.snn.nir_io import ImportedLeaky
-
     return isinstance(m, ImportedLeaky) or (
         type(m).__name__ == "Leaky" and type(m).__module__.startswith("snntorch")
     )
