@@ -278,3 +278,27 @@ def test_keep_netlists_keeps_every_run(digits_checkpoint, tmp_path) -> None:
     runs = sum(layer["n_runs"] for layer in result.results[0]["layers"])
     assert len(kept) == runs > 0
     assert all(".tran" in p.read_text() and p.read_text().rstrip().endswith(".end") for p in kept)
+
+
+@pytest.mark.ngspice
+def test_same_step_networks_run_each_layer_a_slot_behind(tmp_path, capsys) -> None:
+    """snnTorch's and NIR's timing: layer 1 reads layer 0's spikes of the same step, so its
+    circuit runs a write slot later; the circuit agrees with torch and the latency says so."""
+    from conftest import trained_digits_checkpoint
+
+    from spinspice import cosim
+
+    cfg = digits_config("fc:64-24-10", neuron_spec("dw-lif"), 12, timing="same-step")
+    ck = trained_digits_checkpoint(tmp_path, cfg, epochs=1, batch_size=32, lr=5e-3, max_train=256)
+    rep = cosim.run(ck, samples=2, workers=1, trace="none", out=tmp_path / "c").report()
+    assert rep["network"]["timing"] == "same-step"
+    assert rep["spike_agreement"] >= 0.95 and rep["circuit_spikes_per_inference"] > 20, rep
+    sample = json.loads((tmp_path / "c" / "report.json").read_text())["samples"][0]
+    slot = rep["network"]["slot_s"]
+    assert sample["latency"]["output_layer_offset_s"] == pytest.approx(slot)
+    assert sample["latency"]["decision_s"] > slot
+    # one netlist with every layer in the same slots cannot hold it: refused in one line
+    assert main(["netlist", str(ck), "--single", "--out", str(tmp_path / "nl")]) == 1
+    err = capsys.readouterr().err
+    assert "same-step" in err and "drop --single" in err and err.count("\n") == 1
+    assert not (tmp_path / "nl").exists()

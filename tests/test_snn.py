@@ -388,17 +388,22 @@ def test_snntorch_class_networks_are_traced_into_their_chain(digits) -> None:
 
     x = torch.as_tensor(digits.x_test[:6], dtype=torch.float32)
     one = x[:1].reshape(1, 1, 8, 8)
-    # one layer (the circuit's layer-to-layer step does not enter): the same spikes as snnTorch
-    net = _tutorial_class(snn, (64, 10), 12)
-    traced = trace_chain(net, one)
-    assert traced.calls == ("fcs.0", "lifs.0") and traced.steps_in_forward == 12
-    imported = from_snntorch(
-        traced.sequential, image_shape=(1, 8, 8), n_classes=10, steps=12, encoding="direct"
-    )
-    with torch.no_grad():
-        own = net(x.reshape(6, 1, 8, 8))[0].sum(0)
-    assert own.sum() > 10  # it spikes, so equality means something
-    assert torch.equal(imported(x)[0].detach(), own)
+    # one layer or two (snnTorch's same-step timing kept): the same spikes as snnTorch, step by step
+    for sizes, calls in [
+        ((64, 10), ("fcs.0", "lifs.0")),
+        ((64, 40, 10), ("fcs.0", "lifs.0", "fcs.1", "lifs.1")),
+    ]:
+        net = _tutorial_class(snn, sizes, 12)
+        traced = trace_chain(net, one)
+        assert traced.calls == calls and traced.steps_in_forward == 12
+        imported = from_snntorch(
+            traced.sequential, image_shape=(1, 8, 8), n_classes=10, steps=12, encoding="direct"
+        )
+        with torch.no_grad():
+            own = net(x.reshape(6, 1, 8, 8))[0]
+        assert own.sum() > 10  # it spikes, so equality means something
+        _, rec = imported(x, record=True)
+        assert torch.equal(torch.stack(rec["neuron_spikes"][-1]), own)
     # two layers; init_hidden=True with the loop outside forward: one step per call
     assert trace_chain(_tutorial_class(snn, (64, 32, 10), 5), one).calls == (
         "fcs.0",
@@ -419,6 +424,21 @@ def test_snntorch_class_networks_are_traced_into_their_chain(digits) -> None:
 
     t = trace_chain(Wrapped(), one)
     assert t.steps_in_forward == 1 and t.calls == ("body.0", "body.1", "body.2")
+
+    class Flat(nn.Module):  # tutorial 5 feeds net(data.view(batch_size, -1)): no reshape inside
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc, self.lif = nn.Linear(64, 10), snn.Leaky(beta=0.9)
+
+        def forward(self, x):
+            mem, out = self.lif.init_leaky(), []
+            for _ in range(4):
+                spk, mem = self.lif(self.fc(x), mem)
+                out.append(spk)
+            return torch.stack(out)
+
+    t = trace_chain(Flat(), one)
+    assert t.steps_in_forward == 4 and t.calls == ("fc", "lif")
 
 
 def test_snntorch_class_networks_that_are_no_chain_are_refused(digits) -> None:

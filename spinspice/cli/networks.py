@@ -40,6 +40,7 @@ def train(
     encoding: Annotated[
         str, typer.Option(help="rate (Bernoulli spikes) or direct (intensity as drive)")
     ] = "rate",
+    timing: Annotated[str, typer.Option(help="next-step or same-step (snnTorch's, NIR's)")] = "next-step",
     batch_size: Annotated[
         int | None, typer.Option("--batch-size", help="images per step [128; 16 under 3000]")
     ] = None,

@@ -13,6 +13,7 @@ them spike by spike.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -40,11 +41,13 @@ __all__ = [
     "expected_spikes",
     "layer_group",
     "layer_noise",
+    "layer_offsets_s",
     "map_network",
     "network_circuits",
     "network_geometry",
     "neuron_groups",
     "neuron_spikes",
+    "next_layer_input",
     "pooled_spikes",
     "torch_record",
 ]
@@ -372,6 +375,27 @@ def neuron_spikes(rec: dict[str, Any], k: int) -> np.ndarray:
     return _recorded_steps(rec, "neuron_spikes", k)
 
 
+def next_layer_input(net: SpikingNet, passed: np.ndarray) -> np.ndarray:
+    """(steps, outputs) float: what the next layer reads in each of its steps from a layer's
+    passed-on spikes ``passed``: the same step's under ``same-step`` timing (the next layer
+    runs one slot behind), the step before's (none in step 0) under ``next-step``."""
+    if net.config.timing == "same-step":
+        return passed.astype(float)
+    return np.concatenate([np.zeros((1, passed.shape[1])), passed[:-1]], axis=0).astype(float)
+
+
+def layer_offsets_s(net: SpikingNet, slots_s: Sequence[float]) -> list[float]:
+    """When each layer's step 0 starts, in s from the input's: 0 for every layer under
+    ``next-step`` timing; under ``same-step`` each layer starts when the one before has
+    finished its step 0, and late enough that its step t never starts before the other's
+    step t has ended (``slots_s``: each layer's write slot)."""
+    offsets = [0.0]
+    for before, slot in itertools.pairwise(slots_s):
+        lag = before + max(0.0, (before - slot) * (net.config.steps - 1))
+        offsets.append(offsets[-1] + (lag if net.config.timing == "same-step" else 0.0))
+    return offsets
+
+
 _LIF_ROWS = (
     "ideal-LIF layers sample their membrane once per write slot: build them with --schedule all "
     "(the row-by-row schedules need device neurons)"
@@ -425,6 +449,12 @@ def network_circuits(
     steps = net.config.steps
     n_layers = len(net.synapses)
     n_sub = None
+    if single and net.config.timing == "same-step" and n_layers > 1:
+        raise ModelParameterError(
+            "--single runs every layer in the same slots (next-step timing); this network passes a "
+            "spike on within the step (same-step, as snnTorch and NIR): write one netlist per layer "
+            "(drop --single)"
+        )
     if single:
         n_sub = max(options.array_shape(g.n_out)[0] for g in geometry) if options.multiplexed else 1
         t_off = min(circuit_neuron(n).slot.t_off_s for n in net.neurons)
@@ -448,7 +478,7 @@ def network_circuits(
         else:
             # the previous layer's (pooled) spikes: torch's, or with --single what its circuit gives
             prev = geometry[k - 1].pooled(expected[-1]) if single else pooled_spikes(rec, k - 1)
-            inp = np.concatenate([np.zeros((1, prev.shape[1])), prev[:-1]], axis=0).astype(float)
+            inp = next_layer_input(net, prev)
         neuron = circuit_neuron(net.neurons[k])
         noise = layer_noise(rec, k, neuron)
         skew = k * LAYER_SKEW_S if single else 0.0

@@ -259,13 +259,21 @@ def _eng(x: float | None, unit: str) -> str:
 
 
 def _encoding_line(r: dict[str, Any]) -> str:
-    if r["network"].get("encoding") != "direct":
-        return ""
-    return (
-        " Inputs are direct (the static pixel values, as snnTorch's tutorials feed them): the first "
-        "layer's crossbar rows are read with analog voltages, a DAC level per input (0 to V_read) in "
-        "every write slot, not spikes."
-    )
+    """What the inputs are and when a layer reads the one before, where it is not the default."""
+    line = ""
+    if r["network"].get("encoding") == "direct":
+        line += (
+            " Inputs are direct (the static pixel values, as snnTorch's tutorials feed them): the first "
+            "layer's crossbar rows are read with analog voltages, a DAC level per input (0 to V_read) in "
+            "every write slot, not spikes."
+        )
+    if r["network"].get("timing") == "same-step":
+        line += (
+            " Timing is same-step (snnTorch's and NIR's rule): a layer reads the spikes of the layer "
+            "before from the same step, so each layer runs one write slot behind the one before and "
+            "the latencies include those slots."
+        )
+    return line
 
 
 def format_cosim_markdown(r: dict[str, Any]) -> str:

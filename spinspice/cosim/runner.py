@@ -47,9 +47,11 @@ from spinspice.cosim.build import (
     circuit_neuron,
     expected_from_drive,
     layer_noise,
+    layer_offsets_s,
     map_network,
     network_geometry,
     neuron_spikes,
+    next_layer_input,
     torch_record,
 )
 from spinspice.errors import ModelParameterError, SimulationError, SpinspiceError, did_you_mean
@@ -424,6 +426,7 @@ def simulate_sample(
     first_input = np.flatnonzero(inputs.any(axis=1))
     t_spikes_last: list[np.ndarray] = []
     slot_last = 0.0
+    slots_s: list[float] = []
     fast = resolve_accuracy() != "default"
     for k, neuron in enumerate(prepared.neurons):
         mapping = prepared.mappings[k]
@@ -553,18 +556,23 @@ def simulate_sample(
                 **({"accuracy_check": accuracy_check} if accuracy_check is not None else {}),
             }
         )
-        # the next layer reads this layer's circuit spikes (max-pooled: OR of each window) a step later
-        passed = geo.pooled(circuit)
-        inputs = np.concatenate([np.zeros((1, passed.shape[1])), passed[:-1]], axis=0).astype(float)
+        # the next layer reads this layer's circuit spikes (max-pooled: OR of each window), a step
+        # later or (same-step timing) in the same step, one slot behind
+        inputs = next_layer_input(net, geo.pooled(circuit))
         t_spikes_last, slot_last = spike_times, slot_s
+        slots_s.append(slot_s)
     circuit_counts = np.array([len(t) for t in t_spikes_last])
     torch_counts = counts[0].numpy()
     circuit_class = int(np.argmax(circuit_counts))  # the torch rule: first of the largest counts
     t_first_in = float(first_input[0] * slot_last) if len(first_input) else 0.0
     all_out = np.concatenate([t for t in t_spikes_last if len(t)]) if circuit_counts.sum() else np.zeros(0)
     first_out = float(all_out.min()) if len(all_out) else None
+    # the output layer's time axis starts this late under same-step timing (0 under next-step)
+    offset = layer_offsets_s(net, slots_s)[-1]
+    if first_out is not None:
+        first_out += offset
     win = t_spikes_last[circuit_class]
-    decision = float(win.min()) if len(win) else steps * slot_last
+    decision = offset + (float(win.min()) if len(win) else steps * slot_last)
     return {
         "index": index,
         "label": label,
@@ -579,6 +587,7 @@ def simulate_sample(
             "first_output_spike_s": None if first_out is None else first_out - t_first_in,
             "decision_s": decision - t_first_in,
             "decided_by_spike": bool(len(win)),
+            "output_layer_offset_s": offset,
         },
         "energy_j": {
             comp: sum(layer["energy_j"].get(comp, 0.0) for layer in layers_out)

@@ -243,6 +243,7 @@ def _run_spiking(
             "steps": ck.config.steps,
             "slot_s": neuron.slot.period_s,
             "encoding": ck.config.encoding,
+            "timing": ck.config.timing,
         },
         "settings": st.to_json(),
         "device_models": resolve_models(),

@@ -181,6 +181,7 @@ def train_network(
     epochs: int | None = None,
     steps: int = 25,
     encoding: str = "rate",
+    timing: str = "next-step",
     batch_size: int | None = None,
     lr: float | None = None,
     device: str = "auto",
@@ -208,7 +209,9 @@ def train_network(
     (default), paper002-fc, paper001-csnn, csnn:ITEMS or fc:N0-N1-...-NL; ``epochs`` (default
     3) and ``lr`` (Adam, default 1e-3); ``params``: overrides of the neuron
     model's parameters (name -> value or text with SI suffix); ``steps``: time steps (write
-    slots) per image; ``encoding``: rate (Bernoulli spikes) or direct; ``device``: auto, cpu
+    slots) per image; ``encoding``: rate (Bernoulli spikes) or direct; ``timing``: next-step
+    (a spike drives the next layer in the next step) or same-step (in the same step, as
+    snnTorch and NIR; needed for ``export_nir``); ``device``: auto, cpu
     or cuda; ``batch_size``: images per optimiser step (None: 128, or 16 for training sets
     under 3000 images, :func:`~spinspice.snn.train.default_batch_size`); ``max_train``: use
     only the first N training images; ``baseline``: also train
@@ -277,6 +280,7 @@ def train_network(
                 schedule=schedule,
                 array_cols=array_cols,
                 drive_limit_v=None if neuron_spec_["model"] == "lif" else drive_limit_v,
+                timing=timing,
             )
 
         jobs = {"main": config(spec, schedule, array_cols)}
@@ -552,7 +556,8 @@ def import_snntorch(
     running it once on a test image (:func:`~spinspice.snn.interop.trace_chain`);
     ``weights``: an optional state_dict file) into the checkpoint ``out``.
 
-    Its accuracy on ``dataset`` is measured again (the circuit's timing); with ``neuron``
+    It keeps snnTorch's timing (``same-step``) and so its spikes; its accuracy on ``dataset``
+    is measured again all the same; with ``neuron``
     (and ``preset``/``params``) its LIF neurons are swapped for that device model and the
     network fine-tuned for ``epochs`` epochs.  Writes ``out``, its config and
     ``<stem>.import.json`` (the report).
@@ -580,7 +585,7 @@ def import_snntorch(
 
 
 def import_nir(
-    graph: str | Path,
+    graph: Any,
     *,
     dataset: str = "mnist5k",
     steps: int = 25,
@@ -596,9 +601,10 @@ def import_nir(
     seed: int = 0,
     progress: Any = None,
 ) -> ImportResult:
-    """Import the NIR graph file ``graph`` (a chain; :mod:`spinspice.snn.nir_io` says what
-    maps and how its neurons are discretised with the time step ``dt_s``, default 1e-4 s as
-    snnTorch's) into the checkpoint ``out``; the rest as :func:`import_snntorch`."""
+    """Import the NIR graph ``graph`` (a file, or a ``nir.NIRGraph`` as an exporter returns
+    it; a chain: :mod:`spinspice.snn.nir_io` says what maps and how its neurons are
+    discretised with the time step ``dt_s``, default 1e-4 s as snnTorch's) into the
+    checkpoint ``out``; the rest as :func:`import_snntorch`."""
     from spinspice.snn.data import load_dataset
     from spinspice.snn.nir_io import DT_S, nir_chain, read_nir
 
@@ -607,8 +613,9 @@ def import_nir(
     chain = nir_chain(read_nir(graph), dt_s=dt)  # the graph is checked before the data load
     data = load_dataset(dataset)
     extra = {"nir": {"nodes": list(chain.nodes), "kinds": list(chain.kinds), "dt_s": dt}}
+    source = str(graph) if isinstance(graph, (str, Path)) else f"<{type(graph).__name__} in memory>"
     return _import_chain(
-        chain.sequential, {"nir": str(graph)}, extra, data, steps=steps, encoding=encoding, neuron=neuron,
+        chain.sequential, {"nir": source}, extra, data, steps=steps, encoding=encoding, neuron=neuron,
         preset=preset, params=params, epochs=epochs, batch_size=batch_size, lr=lr, out=out, seed=seed,
         progress=progress,
     )  # fmt: skip

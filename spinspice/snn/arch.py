@@ -9,10 +9,19 @@
                   (the fully connected output layer), e.g. ``csnn:4c3-p2-10``
 
 Timing is the circuit's: one network step is one write slot; layer 0 sees the
-encoded input of slot t, and a spike of layer l in slot t drives layer l+1 in
-slot t+1 (the synapse pulse follows the spike), so the output responds after
-as many slots as there are layers.  The network's logits are the output spike
-counts over all steps (cross-entropy on spike counts).
+encoded input of step t.  Two timings (``NetConfig.timing``):
+
+``next-step``  (networks trained here) a spike of layer l in step t drives layer l+1
+               in step t+1: every layer runs in the same slots and the synapse pulse
+               follows the latched spike, so the output responds after as many steps
+               as there are layers.
+``same-step``  (snnTorch, NIR and the frameworks that share their rules) a spike of
+               layer l in step t drives layer l+1 in the same step t: the circuit runs
+               layer l+1 one slot behind layer l (a wavefront), so the inference takes
+               ``steps + layers - 1`` slots.
+
+The network's logits are the output spike counts over all steps (cross-entropy on
+spike counts).
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ __all__ = ["ARCHS", "NetConfig", "SpikingNet", "parse_arch"]
 
 ARCHS = ("paper001-fc", "paper002-fc", "paper001-csnn", "fc:N0-N1-...-NL", "csnn:ITEMS")
 ENCODINGS = ("rate", "direct")
+TIMINGS = ("next-step", "same-step")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,12 +66,18 @@ class NetConfig:
     #: with supplies of at most this voltage (the ``netlist`` sizing check); None (checkpoints
     #: from before drive-aware training): no limit
     drive_limit_v: float | None = None
+    #: when layer l+1 reads a spike of layer l: "next-step" (the step after; networks trained
+    #: here) or "same-step" (snnTorch's and NIR's rule; the circuit runs each layer one slot
+    #: behind the one before)
+    timing: str = "next-step"
 
     def __post_init__(self) -> None:
         if self.steps < 1:
             raise ModelParameterError(f"steps = {self.steps}: need at least one time step")
         if self.encoding not in ENCODINGS:
             raise ModelParameterError(f"encoding {self.encoding!r}: choose one of {', '.join(ENCODINGS)}")
+        if self.timing not in TIMINGS:
+            raise ModelParameterError(f"timing {self.timing!r}: choose one of {', '.join(TIMINGS)}")
         if not self.input_gain > 0:
             raise ModelParameterError("input_gain must be > 0")
         if self.schedule not in SCHEDULES:
@@ -98,6 +114,7 @@ class NetConfig:
                 schedule=str(d.get("schedule", "all")),  # absent before the rows schedule
                 array_cols=None if d.get("array_cols") is None else int(d["array_cols"]),
                 drive_limit_v=None if d.get("drive_limit_v") is None else float(d["drive_limit_v"]),
+                timing=str(d.get("timing", "next-step")),  # absent before same-step timing
             )
         except (KeyError, TypeError, ValueError) as err:
             raise ModelParameterError(f"network config is incomplete or malformed: {err}") from None
@@ -281,6 +298,7 @@ class SpikingNet(nn.Module):
         n_layers = len(self.synapses)
         states: list[Any] = [None] * n_layers
         prev: list[torch.Tensor | None] = [None] * n_layers  # spikes of layer l in the previous slot
+        same_step = self.config.timing == "same-step"
         counts = torch.zeros(x.shape[0], self.config.n_classes, dtype=x.dtype, device=x.device)
         rec: dict[str, Any] = {
             "encoded": [],  # layer 0's input per step (spikes, or intensities for direct encoding)
@@ -297,7 +315,7 @@ class SpikingNet(nn.Module):
                     if record:
                         rec["encoded"].append(src.detach())
                 else:
-                    src = prev[k - 1]
+                    src = new[k - 1] if same_step else prev[k - 1]
                     if src is None:  # nothing has reached this layer yet
                         src = torch.zeros_like(new[k - 1])
                 drive = self.synapses[k](self._shape_input(k, src))

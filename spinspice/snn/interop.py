@@ -9,9 +9,10 @@ synapse and its ``Leaky`` pools the drive (the snnTorch tutorial order), one
 after the ``Leaky`` pools the spikes (paper 001).
 
 The imported network keeps snnTorch's LIF neurons (:class:`~spinspice.snn.neurons.LeakyNeuron`
-is ``snntorch.Leaky`` step for step); its timing becomes the circuit's (a
-spike of layer l in step t drives layer l+1 in step t+1), so its accuracy is
-measured again rather than assumed.  :func:`swap_neurons` then puts a device
+is ``snntorch.Leaky`` step for step) and snnTorch's timing (``same-step``: a spike of
+layer l in step t drives layer l+1 in step t; the circuit runs each layer one write
+slot behind the one before), so it spikes step for step as the snnTorch network; its
+accuracy is measured again all the same.  :func:`swap_neurons` then puts a device
 model in place of the LIF neurons for fine-tuning -- the synaptic weights
 carry over meaningfully because one input unit of a device neuron is the
 drive that takes it from rest to threshold in one write pulse, as one unit
@@ -165,6 +166,7 @@ def from_snntorch(
         encoding=encoding,
         image_shape=tuple(image_shape),  # type: ignore[arg-type]
         n_classes=n_classes,
+        timing="same-step",  # snnTorch passes a spike on within the step
     )
     net = SpikingNet(config)
     try:
@@ -226,16 +228,25 @@ def trace_chain(module: nn.Module, sample: torch.Tensor) -> TracedChain:
 
     watched = [m for m in module.modules() if m is not module and (_is_leaky(m) or not list(m.children()))]
     handles = [m.register_forward_hook(hook) for m in watched]
+    # the image as it is, else flattened: the tutorials call net(data.view(batch_size, -1))
+    shapes = [sample, sample.reshape(len(sample), -1)] if sample.dim() > 2 else [sample]
     try:
-        _reset_leaky(module)
-        with torch.no_grad():
-            module(sample)
-    except Exception as err:  # the user's forward pass on one image
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise ModelParameterError(
-            f"{type(module).__name__}: its forward pass failed on one image of shape "
-            f"{tuple(sample.shape)}: {first}"
-        ) from None
+        for k, candidate in enumerate(shapes):
+            calls.clear()
+            try:
+                _reset_leaky(module)
+                with torch.no_grad():
+                    module(candidate)
+                sample = candidate
+                break
+            except Exception as err:  # the user's forward pass on one image
+                if k == 0:
+                    failure = (str(err).strip().splitlines() or [type(err).__name__])[0]
+                if k == len(shapes) - 1:
+                    raise ModelParameterError(
+                        f"{type(module).__name__}: its forward pass failed on one image of shape "
+                        f"{tuple(shapes[0].shape)}{' (and flattened)' if k else ''}: {failure}"
+                    ) from None
     finally:
         for h in handles:
             h.remove()

@@ -63,11 +63,14 @@ class NirChain:
     kinds: tuple[str, ...]
 
 
-def read_nir(path: str | Path) -> Any:
+def read_nir(path: Any) -> Any:
     """The NIR graph in ``path`` (HDF5, ``nir.write``); a file that is missing, truncated or
-    not NIR is one line saying so."""
+    not NIR is one line saying so.  A ``nir.NIRGraph`` in memory is taken as it is (what an
+    exporter returns, also where ``nir.write`` cannot store it: 0-d parameters)."""
     import nir
 
+    if isinstance(path, nir.NIRGraph):
+        return path
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path} does not exist")
@@ -258,7 +261,8 @@ def to_nir(net: Any, *, dt_s: float = DT_S) -> Any:
     ``R = tau/dt`` (the input unscaled), ``v_threshold`` the threshold and ``v_reset = 0``
     (``beta = 1``: an ``IF`` node, ``R = 1/dt``).  Refused, saying why: device neurons (their
     dynamics are no LIF), reset by subtraction (a NIR LIF resets to ``v_reset``), spike
-    max-pools (NIR 1.0 has no max-pool).  The input gain of direct encoding is folded into
+    max-pools (NIR 1.0 has no max-pool), and ``next-step`` timing in a network of several layers
+    (a NIR graph passes a spike on within the step).  The input gain of direct encoding is folded into
     the first layer's weights; the encoding itself is not part of a NIR graph."""
     import nir
 
@@ -320,5 +324,10 @@ def to_nir(net: Any, *, dt_s: float = DT_S) -> Any:
             tau = dt_s / (1.0 - beta)
             lif = nir.LIF(tau=ones * tau, r=ones * tau / dt_s, v_leak=0 * ones, v_threshold=ones * thr)
             add(f"lif{k}", lif)  # v_reset: 0
+    if cfg.timing != "same-step" and len(cfg.layers) > 1:
+        raise ModelParameterError(
+            "this network reads a spike in the layer after a step later (next-step timing), a NIR graph "
+            "in the same step: train it with --timing same-step (imports have it)"
+        )
     add("output", nir.Output(output_type={"output": np.array([cfg.n_classes])}))
     return nir.NIRGraph(nodes=nodes, edges=list(itertools.pairwise(order)), type_check=False)
