@@ -24,6 +24,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	echo torch==2.13.0 > $(VENV)/constraints.txt
 	$(BIN)/python -m pip install --quiet -e '.[dev]' -c $(VENV)/constraints.txt
+	# Norse (tests only) without its dependencies: they would pull torchvision's CUDA wheel
+	$(BIN)/python -m pip install --quiet --no-deps norse==1.1.0
 	touch $(STAMP)
 
 demo: install

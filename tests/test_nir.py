@@ -168,7 +168,7 @@ def _with(graph, **nodes):
         ),
         (
             lambda g: _lif_node(np.full(10, 5e-5), np.full(10, 1.0), np.zeros(10)),
-            r"tau = 5e-05 s is shorter than the time step 0.0001 s: give a smaller --dt",
+            r"tau = 5e-05 s is shorter than the time step 0.0001 s: give the exporter's step as --dt",
         ),
         (
             lambda g: nir.NIRGraph(
@@ -327,3 +327,72 @@ def test_a_graph_from_snntorchs_exporter_spikes_as_snntorchs_import(
     ours, theirs_t = torch.stack(rec["neuron_spikes"][-1]), torch.stack(theirs)
     assert theirs_t.sum() > 100 and torch.stack(rec["neuron_spikes"][0]).sum() > 100
     assert torch.equal(ours.to(theirs_t.dtype), theirs_t)
+
+
+def test_a_norse_network_spikes_as_norse_runs_it(tmp_path) -> None:
+    """Norse's exporter (norse.to_nir, 0-d parameters, time constants scaled by 1e-3): the
+    graph in memory, imported with Norse's step (1 ms x 1e-3 = 1e-6 s), gives Norse's own
+    output spikes on 20 images; with snnTorch's default step it is refused in one line."""
+    norse = pytest.importorskip("norse.torch")
+    from spinspice.snn import import_nir
+
+    torch.manual_seed(0)
+    net = norse.SequentialState(
+        torch.nn.Linear(64, 32), norse.LIFBoxCell(), torch.nn.Linear(32, 10), norse.LIFBoxCell()
+    )
+    with torch.no_grad():
+        net[0].weight.mul_(40)
+        net[2].weight.mul_(60)
+    graph = norse.to_nir(net, torch.rand(1, 64))
+    with pytest.raises(ModelParameterError, match=r"shorter than the time step.*Norse 1e-6 s"):
+        import_nir(graph, dataset="digits", steps=15, encoding="direct", out=tmp_path / "no" / "m.pt")
+    assert not (tmp_path / "no").exists()
+    imported = import_nir(
+        graph, dataset="digits", steps=15, encoding="direct", dt_s=1e-6, out=tmp_path / "m.pt"
+    )
+    x = torch.as_tensor(load_dataset("digits").x_test[:20], dtype=torch.float32).reshape(20, -1)
+    state, theirs = None, []
+    with torch.no_grad():
+        for _ in range(15):
+            out, state = net(x, state)
+            theirs.append(out)
+        _, rec = imported.network(x, record=True)
+    theirs_t = torch.stack(theirs)
+    assert theirs_t.sum() > 100 and torch.stack(rec["neuron_spikes"][0]).sum() > 100
+    assert torch.equal(torch.stack(rec["neuron_spikes"][-1]).to(theirs_t.dtype), theirs_t)
+
+
+def test_a_network_trained_here_goes_to_nir_and_back(tmp_path, capsys) -> None:
+    """train --neuron lif (reset to zero, same-step timing) -> export-nir -> import-nir: the
+    same spikes in every layer; the default next-step timing is refused by export-nir."""
+    from spinspice.snn.checkpoint import load_checkpoint
+
+    train = ["train", "--dataset", "digits", "--arch", "fc:64-24-10", "--neuron", "lif", "--steps", "8"]
+    train += ["-p", "reset_subtract=false", "--epochs", "1", "--no-baseline", "--encoding", "direct"]
+    for timing in ("same-step", "next-step"):
+        out = tmp_path / timing / "m.pt"
+        assert main([*train, "--timing", timing, "--out", str(out)]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["export-nir", str(tmp_path / "next-step" / "m.pt"), "--out", str(tmp_path / "n.nir")]) == 1
+    assert "--timing same-step" in capsys.readouterr().err and not (tmp_path / "n.nir").exists()
+    assert main(["export-nir", str(tmp_path / "same-step" / "m.pt"), "--out", str(tmp_path / "s.nir")]) == 0
+    back = tmp_path / "back" / "m.pt"
+    args = [
+        "import-nir",
+        str(tmp_path / "s.nir"),
+        "--dataset",
+        "digits",
+        "--steps",
+        "8",
+        "--encoding",
+        "direct",
+    ]
+    assert main([*args, "--out", str(back)]) == 0
+    x = torch.as_tensor(load_dataset("digits").x_test[:20], dtype=torch.float32)
+    with torch.no_grad():
+        (_, a), (_, b) = (
+            load_checkpoint(p).net(x, record=True) for p in (tmp_path / "same-step" / "m.pt", back)
+        )
+    assert all(torch.stack(s).sum() > 20 for s in a["neuron_spikes"])
+    for p, q in zip(a["neuron_spikes"], b["neuron_spikes"], strict=True):
+        assert torch.equal(torch.stack(p), torch.stack(q))

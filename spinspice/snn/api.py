@@ -519,7 +519,8 @@ class ImportResult(Result):
             lines.append(
                 f"with {sw['neuron']['model']} neurons: "
                 f"{sw['test_accuracy_before_fine_tuning'] * 100:.1f} % before, "
-                f"{r['test_accuracy'] * 100:.1f} % after {self._epochs} fine-tuning epochs"
+                f"{r['test_accuracy'] * 100:.1f} % after {self._epochs} fine-tuning "
+                + ("epoch" if self._epochs == 1 else "epochs")
             )
         lines.append(f"checkpoint: {r['checkpoint']}")
         return "\n".join(lines)

@@ -166,7 +166,8 @@ def _module(name: str, node: Any, dt_s: float) -> nn.Module | None:
             raise ModelParameterError(f"{where}: tau, r and v_threshold must be > 0 (got {tau}, {r}, {v_th})")
         if dt_s > tau:
             raise ModelParameterError(
-                f"{where}: tau = {tau:g} s is shorter than the time step {dt_s:g} s: give a smaller --dt"
+                f"{where}: tau = {tau:g} s is shorter than the time step {dt_s:g} s: give the "
+                "exporter's step as --dt (snnTorch 1e-4 s; Norse 1e-6 s, its 1 ms scaled by 1e-3)"
             )
         return ImportedLeaky(beta=1.0 - dt_s / tau, threshold=v_th / (r * dt_s / tau))
     if kind == "IF":
@@ -286,8 +287,9 @@ def to_nir(net: Any, *, dt_s: float = DT_S) -> Any:
         if not isinstance(neuron, LeakyNeuron):
             model = getattr(neuron, "model", type(neuron).__name__)
             raise ModelParameterError(
-                f"{where}: {model} neurons have no LIF equivalent in NIR: export a network of ideal "
-                "LIF neurons (train --neuron lif, or an import)"
+                f"{where}: {model} neurons have no LIF equivalent in NIR (their state follows the "
+                "device's equations, not a NIR LIF's linear leak and reset): export a network of "
+                "ideal LIF neurons (train --neuron lif, or an import)"
             )
         if neuron.p.reset_subtract:
             raise ModelParameterError(
