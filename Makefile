@@ -44,6 +44,7 @@ bench: install
 	cd bench && ../$(BIN)/python network.py - 20
 	cd bench && ../$(BIN)/python modes.py 10
 	cd bench && ../$(BIN)/python training.py 1000
+	cd bench && ../$(BIN)/python chaos_run.py 40 12
 
 lint: install
 	$(BIN)/ruff check spinspice tests bench docs/*.py

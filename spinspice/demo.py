@@ -16,7 +16,7 @@ from typing import Any
 from spinspice.cosim import run, write_netlists
 from spinspice.cosim.netlists import DEFAULT_SPLIT
 from spinspice.cosim.runs import CosimResult, cosim_summary
-from spinspice.errors import SpinspiceError
+from spinspice.errors import SpinspiceError, check_setting
 from spinspice.io import Result, atomic_write_json
 from spinspice.snn import train_network
 from spinspice.snn.checkpoint import load_checkpoint
@@ -85,6 +85,12 @@ def run_demo(
 
     ``log`` receives one line per step (which checkpoint, each step's own summary)."""
     out, checkpoint = Path(out), Path(checkpoint)
+    check_setting("epochs", epochs, low=1, integer=True)
+    if max_train is not None:
+        check_setting("max_train", max_train, low=1, integer=True)
+    check_setting("samples", samples, low=1, integer=True)
+    check_setting("workers", workers, low=0, integer=True)
+    check_setting("seed", seed, low=0, integer=True)
     say = log or (lambda _line: None)
     why = cache_mismatch(checkpoint, dataset, arch, epochs, max_train, seed)
     if why:

@@ -15,8 +15,10 @@ from typing import Any
 __all__ = [
     "CheckpointError",
     "DataError",
+    "DiskFullError",
     "ModelParameterError",
     "NetlistError",
+    "OutputInUseError",
     "OutputMemoryError",
     "RawFileError",
     "SimulationError",
@@ -25,6 +27,7 @@ __all__ = [
     "TrainingError",
     "UnitError",
     "WorkerCrashError",
+    "check_setting",
     "did_you_mean",
 ]
 
@@ -121,7 +124,57 @@ class TrainingError(SpinspiceError):
     """Training diverged or cannot proceed (non-finite drive, loss or weights)."""
 
 
+class OutputInUseError(SpinspiceError):
+    """Another spinspice run holds the output folder (or checkpoint) this run would write:
+    two runs in one folder would mix their journals and reports (:func:`spinspice.io.run_lock`)."""
+
+
+class DiskFullError(SpinspiceError):
+    """A result could not be written: no space left on the device, the disk quota is used up,
+    or the file outgrew the process's file size limit (``ulimit -f``).  The writers are atomic,
+    so nothing partial is left; ``path`` is the file (or folder) that was being written."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None) -> None:
+        self.path = None if path is None else Path(path)
+        super().__init__(message)
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def check_setting(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    integer: bool = False,
+    unit: str = "",
+) -> None:
+    """Refuse ``value`` of the setting ``name`` (as the user wrote it, e.g. ``--batch-size``)
+    unless it is a finite number (an integer with ``integer``) in [``low``, ``high``] (``low``
+    excluded with ``low_open``), in one line giving the range: settings are checked this way
+    before a command creates any file."""
+    import math
+
+    unit_text = f" {unit}" if unit else ""
+    kind = "an integer" if integer else "a number"
+    bounds = []
+    if low is not None:
+        bounds.append(f"{'>' if low_open else '>='} {low:g}{unit_text}")
+    if high is not None:
+        bounds.append(f"<= {high:g}{unit_text}")
+    wanted = f"give {kind}" + (f" {' and '.join(bounds)}" if bounds else "")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ModelParameterError(f"{name} = {value!r}: {wanted}") from None
+    ok = math.isfinite(number) and (not integer or number == int(number))
+    ok = ok and (low is None or (number > low if low_open else number >= low))
+    ok = ok and (high is None or number <= high)
+    if not ok:
+        raise ModelParameterError(f"{name} = {value!r}{unit_text}: {wanted}")

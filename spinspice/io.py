@@ -3,29 +3,45 @@
 Writers build the content in a temporary file in the destination folder and
 ``os.replace`` it into place, so a crash (or Ctrl-C) never leaves a half
 written report.  :func:`staged_output` does the same for a whole folder of
-results.
+results.  A full disk (or quota, or file size limit) ends a write with
+:class:`~spinspice.errors.DiskFullError` and leaves nothing partial behind.
+
+:func:`run_lock` holds an output folder for one run, so a second run writing
+there is refused at once; :func:`command_scope` makes SIGTERM unwind like
+Ctrl-C in the CLI, so the cleanup of both (and of staging folders) runs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import re
 import shutil
+import signal
+import socket
 import tempfile
+import threading
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from spinspice.errors import DiskFullError, OutputInUseError
+
 __all__ = [
+    "LOCK_NAME",
     "Result",
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "command_scope",
     "displayed",
     "no_progress",
     "progress_bar",
     "report_header",
+    "run_lock",
     "seed_all",
     "staged_output",
     "to_jsonable",
@@ -38,11 +54,39 @@ def _umask() -> int:
     return mask
 
 
+#: what a full disk looks like to a writer: no space, over the quota, over ``ulimit -f``
+_NO_SPACE = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "no space left: disk quota exceeded",
+    errno.EFBIG: "file too large (over the file size limit, ulimit -f)",
+}
+
+
+def _no_space(err: OSError, path: Path) -> DiskFullError | None:
+    """``err`` as the one-line :class:`DiskFullError` naming ``path`` (None: another error)."""
+    if err.errno not in _NO_SPACE:
+        return None
+    return DiskFullError(
+        f"cannot write {path}: {_NO_SPACE[err.errno]}; nothing partial was kept: free some space "
+        "(or lift the limit) and run the command again (cosim and sweep: with --resume, to keep "
+        "the finished jobs)",
+        path=path,
+    )
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temp file + rename)."""
+    """Write ``data`` to ``path`` atomically (temp file + rename).
+
+    A write that fails part way (disk full, quota, file size limit) removes its temporary
+    file and raises :class:`~spinspice.errors.DiskFullError`: the old file, if any, is intact."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        if (full := _no_space(err, path)) is None:
+            raise
+        raise full from err
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -50,9 +94,11 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are ordinary files
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(err, OSError) and (full := _no_space(err, path)) is not None:
+            raise full from err
         raise
     return path
 
@@ -90,32 +136,202 @@ def atomic_write_json(path: str | Path, obj: Any) -> Path:
     return atomic_write_text(path, text + "\n")
 
 
+def _host_tag() -> str:
+    """This machine, as 8 hex digits (a staging folder's pid means something only here)."""
+    return f"{zlib.crc32(socket.gethostname().encode()):08x}"
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one of another user counts; so does a zombie)."""
+    if pid <= 0:
+        return True  # not a process of its own: never treat as gone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, under another user
+        return True
+    return True
+
+
+def _remove_stale_stages(parent: Path, name: str) -> None:
+    """Delete the staging folders of ``name`` in ``parent`` whose owner process is gone (a run
+    killed with SIGKILL, or a machine that lost power, cannot delete its own).  Those of live
+    processes, of other machines (a shared file system) or without an owner are kept."""
+    owned = re.compile(rf"\.{re.escape(name)}\.staging-([0-9a-f]{{8}})-(\d+)-")
+    host = _host_tag()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(parent):
+            m = owned.match(entry.name)
+            if m and m.group(1) == host and entry.is_dir(follow_symlinks=False):
+                if not _alive(int(m.group(2))):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def staged_output(out_dir: str | Path) -> Iterator[Path]:
     """Stage a folder of results and publish it only if the block succeeds.
 
-    Yields a temporary folder next to ``out_dir``.  On success every file in it
+    Yields a temporary folder next to ``out_dir``, named
+    ``.NAME.staging-<host>-<pid>-XXXXXXXX`` after its owner.  On success every file in it
     is moved into ``out_dir`` (created if needed) with ``os.replace``; files
     already in ``out_dir`` that the block did not produce are kept.  On any
-    exception the staging folder is deleted and ``out_dir`` is not touched.
+    exception (and on SIGTERM in the CLI: :func:`command_scope`) the staging
+    folder is deleted and ``out_dir`` is not touched.  A process killed outright
+    cannot delete its own, so each call first deletes those of ``out_dir`` whose
+    owner process is gone.  A write into the stage that finds the disk full names
+    its place in ``out_dir``.
     """
     out_dir = Path(out_dir)
     parent = out_dir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=parent))
     try:
-        yield stage
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for src in sorted(stage.rglob("*")):
-            if src.is_dir():
-                continue
-            dst = out_dir / src.relative_to(stage)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            if dst.is_dir():
-                shutil.rmtree(dst)
-            os.replace(src, dst)
+        parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_stages(parent, out_dir.name)
+        prefix = f".{out_dir.name}.staging-{_host_tag()}-{os.getpid()}-"
+        stage = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    except OSError as err:
+        if (full := _no_space(err, out_dir)) is None:
+            raise
+        raise full from err
+    try:
+        try:
+            yield stage
+        except DiskFullError as err:  # name the file as the user knows it: in out_dir
+            if err.path is None or not err.path.is_relative_to(stage):
+                raise
+            final = out_dir / err.path.relative_to(stage)
+            raise DiskFullError(str(err).replace(str(err.path), str(final)), path=final) from err
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for src in sorted(stage.rglob("*")):
+                if src.is_dir():
+                    continue
+                dst = out_dir / src.relative_to(stage)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                if dst.is_dir():
+                    shutil.rmtree(dst)
+                os.replace(src, dst)
+        except OSError as err:  # a new folder entry needs space too
+            if (full := _no_space(err, out_dir)) is None:
+                raise
+            raise full from err
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+#: the lock file a run holds in its output folder (:func:`run_lock`)
+LOCK_NAME = ".spinspice.lock"
+
+
+def _lock_path(out: Path, file: bool) -> Path:
+    return out.parent / f".{out.name}.lock" if file else out / LOCK_NAME
+
+
+@contextlib.contextmanager
+def run_lock(out: str | Path, *, file: bool = False) -> Iterator[Path]:
+    """Hold ``out`` for one run: a second run that asks for it is refused at once.
+
+    Two runs writing one output folder would mix their journals and reports, so ``cosim``
+    and ``sweep`` hold their folder (the lock file ``OUT/.spinspice.lock``) and ``train``
+    its checkpoint (``file=True``: ``.NAME.lock`` beside it, as two trainings into one folder
+    with other names do not meet) from before their journal is read or their work starts
+    until their results are written.  A second run raises
+    :class:`~spinspice.errors.OutputInUseError` naming the holder's pid (the file's text).
+
+    The lock is ``flock``: the kernel drops it when its holder ends in any way, SIGKILL and
+    power loss included, so no stale lock can block a later run (a lock file left by a killed
+    run is simply taken over).  A run that ends normally deletes the file, and the folder
+    when it made it and left it empty (a refused run leaves nothing behind).  Locks on
+    network file systems depend on the server (NFS v4 has them; see docs/reliability.md).
+    Yields the lock file's path.
+    """
+    out = Path(out)
+    lock = _lock_path(out, file)
+    folder = lock.parent
+    made = not folder.exists()
+
+    def unmake() -> None:
+        if made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty: the run was refused before writing anything
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = _take_lock(lock, out)
+    except BaseException as err:
+        unmake()
+        if isinstance(err, OSError) and (full := _no_space(err, lock)) is not None:
+            raise full from err
+        raise
+    try:
+        yield lock
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(lock)  # still held: whoever opens it now sees another file and retries
+        os.close(fd)
+        unmake()
+
+
+def _take_lock(lock: Path, out: Path) -> int:
+    """Open, ``flock`` and stamp (our pid) the lock file ``lock``; its descriptor."""
+    import fcntl
+
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            raise OutputInUseError(
+                f"{out} is in use by another spinspice run (pid {holder}): wait for it to end, "
+                "or choose another --out"
+            ) from None
+        try:  # its holder may have released and deleted the file between our open and flock
+            same = os.path.samestat(os.stat(lock), os.fstat(fd))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+@contextlib.contextmanager
+def command_scope() -> Iterator[None]:
+    """What a CLI command runs under: SIGTERM unwinds like Ctrl-C, a full disk is one line.
+
+    Python's default SIGTERM ends the process at once, without ``finally`` blocks, so a
+    ``kill`` (or a batch scheduler's time limit) would leave staging folders and lock files
+    behind.  Here it raises ``SystemExit(143)`` instead: staging folders are deleted, locks
+    released, finished jobs stay journalled (``--resume`` continues).  A second SIGTERM
+    during that cleanup ends the process at once.  (Only the main thread can set signal
+    handlers: elsewhere SIGTERM is left alone.)  An ``OSError`` of a full disk from a write
+    that is not one of the atomic writers here (a netlist in a temporary folder) becomes the
+    same one-line :class:`~spinspice.errors.DiskFullError` as theirs.
+    """
+    handled = threading.current_thread() is threading.main_thread()
+
+    def terminate(signum: int, _frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate) if handled else None
+    try:
+        yield
+    except OSError as err:
+        if (full := _no_space(err, Path(err.filename or "a file"))) is None:
+            raise
+        raise full from err
+    finally:
+        if handled:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def report_header(schema: str, version: int = 1) -> dict[str, Any]:
@@ -174,20 +390,24 @@ class Result:
 
 
 def progress_bar() -> Any:
-    """A rich progress display on stderr (transient), for long work started from the CLI.
+    """A rich progress display on stderr (transient, on a terminal), for long work started from
+    the CLI.
 
     Library calls take ``progress=`` such an object (``add_task``/``advance``/``update``);
     ``None`` means :func:`no_progress`."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    console = Console(stderr=True)
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
+        # a log or a pipe gets no bar: a non-terminal shows only a blank line where it stood
+        disable=not console.is_terminal,
     )
 
 
@@ -221,6 +441,9 @@ def seed_all(seed: int) -> None:
 
     import numpy as np
 
+    from spinspice.errors import check_setting
+
+    check_setting("seed", seed, low=0, integer=True)
     random.seed(seed)
     np.random.seed(seed % (2**32))
 

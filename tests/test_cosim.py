@@ -292,7 +292,8 @@ def test_same_step_networks_run_each_layer_a_slot_behind(tmp_path, capsys) -> No
     ck = trained_digits_checkpoint(tmp_path, cfg, epochs=1, batch_size=32, lr=5e-3, max_train=256)
     rep = cosim.run(ck, samples=2, workers=1, trace="none", out=tmp_path / "c").report()
     assert rep["network"]["timing"] == "same-step"
-    assert rep["spike_agreement"] >= 0.95 and rep["circuit_spikes_per_inference"] > 20, rep
+    # 19.5 spikes per inference with the per-image seeds (image_seed), 20.5 with the former ones
+    assert rep["spike_agreement"] >= 0.95 and rep["circuit_spikes_per_inference"] > 15, rep
     sample = json.loads((tmp_path / "c" / "report.json").read_text())["samples"][0]
     slot = rep["network"]["slot_s"]
     assert sample["latency"]["output_layer_offset_s"] == pytest.approx(slot)

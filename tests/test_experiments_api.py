@@ -107,10 +107,13 @@ def test_run_fieldmap_gives_the_cli_report_summary_and_files(tmp_path, capsys) -
     assert _plain(written) == _plain(result.report())
 
 
-def test_progress_is_shown_only_while_the_work_runs() -> None:
+def test_progress_is_shown_only_while_the_work_runs(monkeypatch) -> None:
     with displayed(None) as quiet:
         quiet.advance(quiet.add_task("nothing", total=1))
+    assert progress_bar().disable  # stderr is no terminal here: a log or a pipe gets no bar
+    monkeypatch.setenv("FORCE_COLOR", "1")  # as on a terminal
     bar = progress_bar()
+    assert not bar.disable
     with displayed(bar) as shown:
         assert shown is bar and bar.live.is_started
     assert not bar.live.is_started

@@ -396,3 +396,30 @@ def test_a_network_trained_here_goes_to_nir_and_back(tmp_path, capsys) -> None:
     assert all(torch.stack(s).sum() > 20 for s in a["neuron_spikes"])
     for p, q in zip(a["neuron_spikes"], b["neuron_spikes"], strict=True):
         assert torch.equal(torch.stack(p), torch.stack(q))
+
+
+def test_hostile_nir_files_are_one_line(tmp_path, capsys) -> None:
+    """A NIR file declaring 80 GB of weights (a few kB on disk) is refused from its headers,
+    before anything is read; NaN weights or parameters are refused naming the node."""
+    import h5py
+
+    huge = tmp_path / "huge.nir"
+    nir.write(huge, _one_layer())
+    with h5py.File(huge, "r+") as f:
+        del f["node/nodes/fc/weight"]
+        f["node/nodes/fc"].create_dataset("weight", shape=(100_000, 100_000), dtype="f8", chunks=(100, 100))
+    assert huge.stat().st_size < 100_000
+    nan_w = tmp_path / "nan.nir"
+    g = _one_layer()
+    g.nodes["fc"].weight[0, 0] = np.nan
+    nir.write(nan_w, g)
+    nan_tau = tmp_path / "nantau.nir"
+    nir.write(nan_tau, _lif_node(np.full(10, np.nan), np.full(10, 10.0), np.zeros(10)))
+    cases = [(huge, "declares 74.5 GiB of arrays"), (nan_w, "NIR node 'fc' (Affine): weight holds NaN")]
+    cases += [(nan_tau, "NIR node 'lif' (LIF): tau is empty or not finite")]
+    for path, message in cases:
+        out = tmp_path / "o" / "m.pt"
+        assert main(["import-nir", str(path), "--dataset", "digits", "--out", str(out)]) == 1
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+        assert not (tmp_path / "o").exists()

@@ -86,7 +86,7 @@ def test_load_with_data_and_digest(trained, tmp_path) -> None:
 
 
 def test_train_network_refuses_bad_settings_before_any_work(tmp_path) -> None:
-    with pytest.raises(ModelParameterError, match="at least 1"):
+    with pytest.raises(ModelParameterError, match="epochs = 0: give an integer >= 1"):
         train_network(dataset="digits", epochs=0, out=tmp_path / "m.pt")
     with pytest.raises(ModelParameterError, match="unknown parameter"):
         train_network(dataset="digits", params={"bogus": 1}, out=tmp_path / "m.pt")

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from spinspice.errors import ModelParameterError, SpinspiceError
-from spinspice.io import Result, to_jsonable
+from spinspice.io import Result, command_scope, to_jsonable
 from spinspice.io import progress_bar as _progress  # noqa: F401 (the command modules use it)
 from spinspice.sim.osdi import describe, scoped_defaults, use_accuracy, use_models
 
@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI: usage errors exit 2 (typer's message), spinspice errors exit 1 with one
     line ``spinspice: error: <cause>`` on stderr."""
     try:
-        with scoped_defaults():  # --models/--accuracy hold for this command only (main() in-process)
+        with scoped_defaults(), command_scope():  # --models/--accuracy: this command only
             app(args=list(argv) if argv is not None else None, prog_name="spinspice")
     except SystemExit as done:
         code = done.code

@@ -576,10 +576,9 @@ def cosim_cogd_ann(
     t0 = time.perf_counter()
     ck = load_cogd_ann(checkpoint)
     data = _checkpoint_data(ck, dataset, checkpoint)
-    ids = list(range(samples)) if isinstance(samples, int) else [int(i) for i in samples]
-    bad = [i for i in ids if not 0 <= i < len(data.y_test)]
-    if not ids or bad:
-        raise ModelParameterError(f"samples {bad or ids}: the test split has {len(data.y_test)} images")
+    from spinspice.cosim.runner import sample_ids
+
+    ids = sample_ids(len(data.y_test), samples)
     p, tm, opts, mappings = _circuit_setup(ck, device_params, timing, options, v_read_v, variability, seed)
     cfg = ck.config
     acts = ck.torch_activations(data.x_test[ids])

@@ -26,7 +26,7 @@ from spinspice.circuits.synapses import LayerMapping, SynapseDevice, map_layer
 from spinspice.errors import ModelParameterError
 from spinspice.models.lif import LIFParams, lif_step
 from spinspice.models.waveforms import PulseTrain
-from spinspice.snn.arch import SpikingNet
+from spinspice.snn.arch import SpikingNet, image_seed
 from spinspice.snn.neurons import DeviceNeuron, LeakyNeuron, RowScheduledNeuron
 
 __all__ = [
@@ -188,12 +188,16 @@ def expected_from_drive(
 
 
 def torch_record(net: SpikingNet, image: np.ndarray, seed: int) -> tuple[torch.Tensor, dict[str, Any]]:
-    """The trained network on one image (flattened features), input spikes seeded with
-    ``seed``: (output spike counts ``(1, classes)``, the record of encoded inputs and every
-    layer's spikes per step)."""
+    """The trained network on one image (flattened features), its input spikes and neuron
+    noise drawn with the image's ``seed``: (output spike counts ``(1, classes)``, the record
+    of encoded inputs and every layer's spikes per step).
+
+    Test image i of a run seeded ``s`` takes ``seed = image_seed(s, i)``
+    (:func:`~spinspice.snn.arch.image_seed`): its draws, and so its class, are then those
+    ``evaluate`` (and ``train``'s test pass) give image i under seed ``s``."""
     x = torch.as_tensor(np.asarray(image, np.float32)[None, :])
     with torch.no_grad():
-        return net(x, generator=torch.Generator().manual_seed(seed), record=True)
+        return net(x, seeds=[seed], record=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -432,8 +436,13 @@ def network_circuits(
     variability: float = 0.0,
     seed: int = 0,
     single: bool = False,
+    index: int = 0,
 ) -> NetworkCircuits:
     """Circuits of every layer of ``net`` for one input ``image`` (flattened features).
+
+    ``seed``: the run seed (the synapses' variability; with ``index``, the image's index in
+    the test set, the torch reference's draws, ``image_seed(seed, index)``, those
+    ``evaluate`` gives that image).
 
     ``single``: the layers are built to run together in one netlist
     (:func:`~spinspice.circuits.network.network_testbench`): layer ``k > 0`` reads the
@@ -445,7 +454,7 @@ def network_circuits(
     check_circuit_network(net)
     options = options or CrossbarOptions()
     geometry = network_geometry(net)
-    counts, rec = torch_record(net, image, seed)
+    counts, rec = torch_record(net, image, image_seed(seed, index))
     steps = net.config.steps
     n_layers = len(net.synapses)
     n_sub = None

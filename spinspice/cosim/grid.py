@@ -37,8 +37,9 @@ from spinspice.cosim.runner import (
     trained_schedule,
 )
 from spinspice.cosim.runs import failed_jobs_error
-from spinspice.errors import ModelParameterError, SpinspiceError
+from spinspice.errors import ModelParameterError, SpinspiceError, check_setting
 from spinspice.io import (
+    LOCK_NAME,
     Result,
     atomic_write_json,
     atomic_write_text,
@@ -348,6 +349,7 @@ def sweep(
     out = Path(out)
     checkpoint = Path(checkpoint)
     seed_all(seed)
+    check_setting("workers", workers, low=0, integer=True)
     workers = workers or (os.cpu_count() or 1)
     grid = {k: list(v) for k, v in grid.items()}
     points = grid_points(grid)
@@ -366,11 +368,10 @@ def sweep(
     journal = Journal(
         out, spec, jobs="points", stamp="sweep.json", what="sweep", unit="points", resume=resume, fresh=fresh
     )
-    if not journal.stamp.is_file() and out.exists() and any(out.iterdir()):
+    if not journal.stamp.is_file() and out.exists() and any(p.name != LOCK_NAME for p in out.iterdir()):
         raise ModelParameterError(f"{out} exists and is not a sweep folder: choose another --out")
-    journal.open()
     resumed = 0
-    with displayed(progress) as progress:
+    with journal, displayed(progress) as progress:  # holds `out` (run_lock) until the results are written
         task = progress.add_task(f"sweep ({len(points)} points x {len(ids)} images)", total=len(points))
 
         def done(_row: dict[str, Any], cached: bool) -> None:
@@ -381,24 +382,24 @@ def sweep(
         rows = run_sweep(
             ck.net, data, ids, base, points, journal, workers=workers, scheduler=scheduler, on_point=done
         )
-    result = SweepResult(
-        {
-            **report_header("spinspice.sweep"),
-            **spec,
-            "points": rows,
-            "resumed_points": resumed,
-            "failed_points": [
-                {
-                    "point": r["point"],
-                    "error": r["failed_samples"][0]["error"],
-                    "failed_samples": r["failed_samples"],
-                }
-                for r in rows
-                if r["status"] != "done"
-            ],
-            "files": ["results.csv", "results.json", "sweep.json", "tradeoff.png", "points/"],
-        },
-        out,
-    )
-    result.write(out)
+        result = SweepResult(
+            {
+                **report_header("spinspice.sweep"),
+                **spec,
+                "points": rows,
+                "resumed_points": resumed,
+                "failed_points": [
+                    {
+                        "point": r["point"],
+                        "error": r["failed_samples"][0]["error"],
+                        "failed_samples": r["failed_samples"],
+                    }
+                    for r in rows
+                    if r["status"] != "done"
+                ],
+                "files": ["results.csv", "results.json", "sweep.json", "tradeoff.png", "points/"],
+            },
+            out,
+        )
+        result.write(out)
     return result

@@ -389,6 +389,7 @@ def write_netlists(
         variability=st.variability,
         seed=seed,
         single=single,
+        index=sample,
     )
     meta = {
         "checkpoint": checkpoint.name,

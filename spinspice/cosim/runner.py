@@ -54,7 +54,7 @@ from spinspice.cosim.build import (
     next_layer_input,
     torch_record,
 )
-from spinspice.errors import ModelParameterError, SimulationError, SpinspiceError, did_you_mean
+from spinspice.errors import ModelParameterError, SimulationError, SpinspiceError, check_setting, did_you_mean
 from spinspice.io import atomic_write_text
 from spinspice.models.waveforms import PulseTrain
 from spinspice.sim.backends import get_backend, run_many
@@ -63,7 +63,7 @@ from spinspice.sim.jobs import Journal, Mapper, executor
 from spinspice.sim.osdi import netlist_text, resolve_accuracy, spike_shift_vs_default
 from spinspice.sim.simulate import probe_names
 from spinspice.sim.spikes import crossings
-from spinspice.snn.arch import SpikingNet
+from spinspice.snn.arch import SpikingNet, image_seed
 from spinspice.snn.neurons import DeviceNeuron
 
 __all__ = [
@@ -119,6 +119,12 @@ class CosimSettings:
             )
         if self.group < 1:
             raise ModelParameterError("group (neurons per ngspice run) must be >= 1")
+        check_setting("variability", self.variability, low=0.0, high=1.0)
+        check_setting("clip_percentile", self.clip_percentile, low=0.0, high=100.0, low_open=True)
+        if self.timeout_s is not None:
+            check_setting("job timeout", self.timeout_s, low=0.0, low_open=True, unit="s")
+        if self.levels is not None:
+            check_setting("levels", self.levels, low=2, integer=True)
 
     def to_json(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "options": dataclasses.asdict(self.options)}
@@ -418,7 +424,7 @@ def simulate_sample(
     parallel workers).  This process only builds the netlists and collects the results."""
     st = prepared.settings
     net = prepared.net
-    [(counts, rec)] = list(mapper(run_job, [(torch_record, net, image, st.seed + index)]))
+    [(counts, rec)] = list(mapper(run_job, [(torch_record, net, image, image_seed(st.seed, index))]))
     steps = net.config.steps
     layers_out: list[dict[str, Any]] = []
     traces: dict[str, dict[str, Any]] = {}
@@ -627,9 +633,26 @@ def sample_ids(n_test: int, samples: int | Sequence[int]) -> list[int]:
     """The test images to run: the first ``samples`` or the given indices."""
     ids = list(range(samples)) if isinstance(samples, int) else [int(i) for i in samples]
     bad = [i for i in ids if not 0 <= i < n_test]
-    if not ids or bad:
-        raise ModelParameterError(f"samples {bad or ids}: the test split has {n_test} images")
+    if not ids:
+        raise ModelParameterError(f"samples {samples!r}: give at least one test image (0..{n_test - 1})")
+    if bad:
+        raise ModelParameterError(
+            f"{len(bad)} of the {len(ids)} samples asked for ({id_ranges(bad)}) are not in the test split: "
+            f"it has {n_test} images, 0..{n_test - 1}"
+        )
     return ids
+
+
+def id_ranges(ids: Sequence[int], shown: int = 3) -> str:
+    """``ids`` as short runs, ``"10-99999, 100005"``; past ``shown`` runs, how many more."""
+    runs: list[list[int]] = []
+    for i in sorted(set(ids)):
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    text = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs[:shown])
+    return text + (f" and {len(runs) - shown} more runs" if len(runs) > shown else "")
 
 
 # -- running many samples ----------------------------------------------------------

@@ -28,10 +28,11 @@ from spinspice.cosim.runner import (
     sample_ids,
     trained_schedule,
 )
-from spinspice.errors import ModelParameterError, SimulationError
+from spinspice.errors import ModelParameterError, SimulationError, check_setting
 from spinspice.io import Result, displayed, seed_all, staged_output
 from spinspice.sim.jobs import Journal, Mapper, executor
-from spinspice.sim.osdi import resolve_accuracy, resolve_models
+from spinspice.sim.osdi import fallback_reason, resolve_accuracy, resolve_models
+from spinspice.snn.arch import image_seed
 from spinspice.snn.checkpoint import checkpoint_digest, load_with_data
 
 __all__ = ["CosimResult", "failed_jobs_error", "resolve_traces", "run"]
@@ -186,6 +187,8 @@ def run(
     ``timeout_s`` apply; the spiking settings do not)."""
     from spinspice.snn.ann import is_cogd_ann
 
+    check_setting("workers", workers, low=0, integer=True)
+    seed_all(seed)
     if is_cogd_ann(checkpoint):
         from spinspice.cosim.ann import cosim_cogd_ann
 
@@ -227,7 +230,8 @@ def _run_spiking(
     ck, data = load_with_data(checkpoint, dataset, classes=False)
     ids = sample_ids(len(data.y_test), samples)
     st = cosim_settings(seed=seed, **trained_schedule(ck.config, settings))
-    st = dataclasses.replace(st, traced=resolve_traces(trace, ck.net, data.x_test[ids[0]], seed + ids[0]))
+    traced = resolve_traces(trace, ck.net, data.x_test[ids[0]], image_seed(seed, ids[0]))
+    st = dataclasses.replace(st, traced=traced)
     prepared = prepare(ck.net, st)  # refuses networks without circuits before any work
     neuron = prepared.neurons[0]  # as its circuit sees it (ideal LIF: the clocked cell)
     meta = {
@@ -262,8 +266,8 @@ def _run_spiking(
     # what identifies the run: not where or how long its jobs may run
     same_run = {k: v for k, v in meta.items() if k not in ("workers", "scheduler", "settings")}
     same_run["passes"] = [{**p.to_json(), "timeout_s": None} for p in passes]
-    journal = Journal(out, {"kind": "cosim", **same_run, "ids": ids}, resume=resume, fresh=fresh).open()
-    with staged_output(out) as stage, displayed(progress) as progress:
+    journal = Journal(out, {"kind": "cosim", **same_run, "ids": ids}, resume=resume, fresh=fresh)
+    with journal, staged_output(out) as stage, displayed(progress) as progress:  # holds `out` (run_lock)
         reports = []
         failed: list[dict[str, Any]] = []
         resumed: dict[str, list[int]] = {}
@@ -295,6 +299,8 @@ def _run_spiking(
                     attempts=failures[0]["attempts"],
                 )
             rep = summarize_cosim(results, {**meta, "settings": p.to_json()})
+            if why := fallback_reason():  # a device module failed to compile under --models auto
+                rep.update(device_models="bsource", device_models_fallback=why)
             rep["wall_s"] = time.perf_counter() - t0
             reports.append((rep, results))
         report, results = reports[0]

@@ -30,7 +30,7 @@ import numpy as np
 
 from spinspice.circuits.cellbase import CellParams, Stimulus
 from spinspice.circuits.registry import get_cell, get_model, get_presets
-from spinspice.errors import ModelParameterError
+from spinspice.errors import ModelParameterError, check_setting
 from spinspice.experiments.neuron import simulate_cell
 from spinspice.experiments.results import StudyResult, displayed
 from spinspice.io import atomic_write_json, atomic_write_text, report_header, save_figure, seed_all
@@ -308,6 +308,12 @@ def run_distribution(
     ``progress``: a rich progress display or None.  ``out``: also write the files there.
     """
     seed_all(seed)
+    check_setting("n_torch", n_torch, low=1, integer=True)
+    check_setting("n_circuit", n_circuit, low=0, high=n_torch, integer=True)
+    check_setting("max_pulses", max_pulses, low=1, integer=True)
+    check_setting("workers", workers, low=1, integer=True)
+    if timeout_s is not None:
+        check_setting("timeout", timeout_s, low=0.0, low_open=True, unit="s")
     get_model(model)
     get_cell(model)
     reports = []

@@ -24,11 +24,18 @@ from spinspice.circuits.core import Testbench, VoltageSource
 from spinspice.errors import ModelParameterError, NetlistError
 from spinspice.models.waveforms import PulseTrain
 from spinspice.sim.energy import cumulative_energy_j, energy_between_j
-from spinspice.sim.osdi import models_of, netlist_text, resolve_accuracy, spike_shift_vs_default
+from spinspice.sim.osdi import (
+    fallback_reason,
+    models_of,
+    netlist_text,
+    resolve_accuracy,
+    spike_shift_vs_default,
+)
 from spinspice.sim.reference import CellReference, cell_reference_run
 from spinspice.sim.simulate import simulate
 from spinspice.sim.spikes import crossings, match_spikes
 from spinspice.sim.waveforms import Waveforms
+from spinspice.units import format_si
 
 __all__ = ["REPORT_SCHEMA", "REPORT_SCHEMA_VERSION", "NeuronResult", "simulate_cell", "supply_energies"]
 
@@ -127,6 +134,7 @@ class NeuronResult:
             "preset": self.preset,
             "backend": self.backend,
             "device_models": models_of(self.netlist),
+            **({"device_models_fallback": why} if (why := fallback_reason()) else {}),
             "accuracy": self.accuracy,
             "seed": self.seed,
             "drive": {
@@ -161,9 +169,34 @@ class NeuronResult:
             "energy_total_breakdown_j": energy_total,
             "dominant_energy_terms": _dominant(per_spike or energy_total),
             "wall_s": {"circuit": self.waveforms.wall_s, "reference": self.reference_wall_s},
+            "warnings": self.warnings(),
         }
         report.update(self.cell.report_extras(self.waveforms, self.spike_times_s, self.release_times_s))
         return report
+
+    def warnings(self) -> list[str]:
+        """What makes the figures of this run say little: a window without one whole write
+        period, or no spike at all (with how close the state came to its threshold)."""
+        out = []
+        period = self.drive.period_s
+        if self.duration_s - self.drive.t_delay_s < period:
+            out.append(
+                f"the {format_si(self.duration_s, 4)}s window holds no whole write period "
+                f"({format_si(period, 4)}s): lengthen the duration"
+            )
+        if len(self.spike_times_s) == 0:
+            key, _, label, threshold = self.cell.state_plot()
+            peak = float(np.max(self.waveforms[key])) if key in self.waveforms else None
+            came = (
+                ""
+                if peak is None or threshold is None
+                else f" ({label} peaked at {peak:.3g}, threshold {threshold:.3g})"
+            )
+            out.append(
+                f"no spike in {format_si(self.duration_s, 4)}s{came}: the write pulses do not bring the "
+                "state to threshold (raise the drive or t_on, or shorten t_off, the leak between pulses)"
+            )
+        return out
 
 
 def _pair_widths(spikes: np.ndarray, releases: np.ndarray) -> np.ndarray:

@@ -65,6 +65,7 @@ def format_neuron_markdown(r: dict[str, Any]) -> str:
         + accuracy_note(r.get("accuracy"))
         + ".",
         "",
+        *(f"**Warning:** {w}.\n" for w in r.get("warnings", [])),
         "| quantity | value |",
         "|---|---|",
         f"| spikes | {r['n_spikes']} |",

@@ -18,7 +18,7 @@ from typing import Any
 
 from spinspice.circuits.cellbase import CellParams
 from spinspice.circuits.registry import get_cell, get_model
-from spinspice.errors import ModelParameterError
+from spinspice.errors import ModelParameterError, check_setting
 from spinspice.experiments.neuron import NeuronResult, simulate_cell
 from spinspice.experiments.neuron_report import accuracy_note, neuron_files, write_neuron_outputs
 from spinspice.experiments.neuron_sweep import sweep_cell, sweep_report, write_sweep
@@ -184,6 +184,7 @@ class NeuronRunResult(StudyResult):
                 + ("n/a" if err is None else f"{err * 1e12:.1f} ps over {r['n_spikes_compared']} spikes"),
                 f"energy per spike {_ns(r['energy_per_spike_j'], 1e12, '.3f', 'pJ')} ({terms})"
                 + accuracy_note(r.get("accuracy")),
+                *(f"warning: {w}" for w in r.get("warnings", [])),
                 *self._report_line("report.md"),
             ]
         )
@@ -250,6 +251,8 @@ def run_neuron(
     >>> r = run_neuron("dw-lif", params={"j_reset": "5e11"}, duration_s="40n")  # doctest: +SKIP
     >>> r.report()["n_spikes"]  # doctest: +SKIP
     """
+    if timeout_s is not None:
+        check_setting("timeout", timeout_s, low=0.0, low_open=True, unit="s")
     seed_all(seed)
     setup = neuron_setup(
         model,

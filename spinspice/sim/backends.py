@@ -89,6 +89,7 @@ import numpy as np
 
 from spinspice.circuits.core import Transient
 from spinspice.errors import (
+    ModelParameterError,
     OutputMemoryError,
     RawFileError,
     SimulationError,
@@ -102,7 +103,9 @@ from spinspice.units import SPICE_SCALE, format_float, format_si
 
 __all__ = [
     "BACKENDS",
+    "DEFAULT_TIMEOUT_S",
     "ESCALATION",
+    "MAX_TIME_POINTS",
     "RELAXED_TOLERANCES",
     "Backend",
     "BatchBackend",
@@ -111,6 +114,7 @@ __all__ = [
     "SharedBackend",
     "SimulatedWaveforms",
     "add_options",
+    "check_bounded",
     "classify_message",
     "convergence_cause",
     "get_backend",
@@ -120,6 +124,39 @@ __all__ = [
     "scale_tmax",
     "with_analysis",
 ]
+
+#: the time limit of one ngspice run (each attempt) when none is given: an hour, far beyond
+#: any run of the suite or the benchmarks (the largest, a whole-network netlist, takes minutes)
+DEFAULT_TIMEOUT_S = 3600.0
+#: the most time points a transient may need (its stop time over its largest step): about
+#: 10 min of ngspice at 30 us a point; a setting past it is a mistake (a bare "2" is 2 s)
+MAX_TIME_POINTS = 2e7
+
+
+def _time_limit(timeout_s: float | None) -> float:
+    """``timeout_s``, or :data:`DEFAULT_TIMEOUT_S` for None; a limit that is not > 0 is refused."""
+    if timeout_s is None:
+        return DEFAULT_TIMEOUT_S
+    if not timeout_s > 0:
+        raise ModelParameterError(f"timeout = {timeout_s!r} s: give a time limit > 0 s")
+    return float(timeout_s)
+
+
+def check_bounded(t_stop_s: float, t_max_s: float | None, what: str = "the transient") -> None:
+    """Refuse, in one line naming the values, a transient that needs more than
+    :data:`MAX_TIME_POINTS` time points (stop time over largest step)."""
+    if not (t_stop_s > 0 and np.isfinite(t_stop_s)):
+        raise ModelParameterError(f"{what}: stop time {t_stop_s!r} s must be finite and > 0")
+    if t_max_s is None or not t_max_s > 0:
+        return
+    points = t_stop_s / t_max_s
+    if points > MAX_TIME_POINTS:
+        raise ModelParameterError(
+            f"{what} of {format_si(t_stop_s, 4)}s in steps of at most {format_si(t_max_s, 4)}s needs "
+            f"{points:.2g} time points (at most {MAX_TIME_POINTS:.0e}): shorten the duration or check "
+            "the unit of each time (a number without one is in seconds)"
+        )
+
 
 # lines that are never errors, whatever stream they arrive on
 _INFO = re.compile(
@@ -576,9 +613,10 @@ class BatchBackend:
         timeout_s: float | None = None,
     ) -> SimulatedWaveforms:
         """Run ``netlist`` (with ``analysis`` as its ``.tran``), retrying non-convergence
-        up the escalation; ``timeout_s`` applies to each attempt."""
+        up the escalation; ``timeout_s`` applies to each attempt (None: :data:`DEFAULT_TIMEOUT_S`)."""
         exe = self.executable()
         text = with_analysis(netlist, analysis)
+        timeout_s = _time_limit(timeout_s)
         return run_with_escalation(
             lambda t: self._run_once(exe, t, netlist_path, timeout_s), text, self.escalation
         )
@@ -633,6 +671,7 @@ class BatchBackend:
     ) -> list[SimulatedWaveforms | SimulationError]:
         """Run several netlists in one ngspice process (see :func:`run_many`)."""
         exe = self.executable()
+        timeout_s = _time_limit(timeout_s)
         paths = _paths(netlists, netlist_paths)
         if len(netlists) == 1:
             return [_run_or_error(self, netlists[0], paths[0], timeout_s)]
@@ -988,9 +1027,10 @@ class SharedBackend:
         timeout_s: float | None = None,
     ) -> SimulatedWaveforms:
         """Run ``netlist`` (with ``analysis`` as its ``.tran``), retrying non-convergence
-        up the escalation; ``timeout_s`` applies to each attempt."""
+        up the escalation; ``timeout_s`` applies to each attempt (None: :data:`DEFAULT_TIMEOUT_S`)."""
         text = with_analysis(netlist, analysis)
         shown = Path(netlist_path) if netlist_path is not None else None
+        timeout_s = _time_limit(timeout_s)
         return run_with_escalation(lambda t: self._run_once(t, shown, timeout_s), text, self.escalation)
 
     def _run_once(self, text: str, shown: Path | None, timeout_s: float | None) -> Waveforms:
@@ -1031,9 +1071,11 @@ class SharedBackend:
                 _command(ng, "bg_run")
                 while ng.bg_exited is not True:
                     if time.perf_counter() - t0 > timeout_s:
-                        _command(ng, "bg_halt")
-                        while lib.ngSpice_running():
-                            time.sleep(0.001)
+                        # halt until the thread says it exited: one that had not started yet
+                        # misses the first halt and would run on beside the next command
+                        while ng.bg_exited is not True:
+                            _command(ng, "bg_halt")
+                            time.sleep(0.005)
                         raise fail(f"ngspice did not finish within {timeout_s:g} s")
                     time.sleep(0.001)
             wall = time.perf_counter() - t0

@@ -10,6 +10,8 @@
   (``OUT/sweep.json`` + ``OUT/points/<key>.json``) through this one class and one set of
   rules: a journal with finished jobs is continued only with ``resume`` (and only for the
   same run) or discarded with ``fresh``; anything else is refused before work starts.
+  ``with journal:`` holds the folder for the run (:func:`~spinspice.io.run_lock`), so a
+  second run into it is refused at once instead of mixing its jobs in.
 
 Knows nothing of networks or torch: a job is any picklable function and argument.
 """
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from spinspice.errors import ModelParameterError, WorkerCrashError
-from spinspice.io import atomic_write_json, atomic_write_text, report_header, to_jsonable
+from spinspice.io import atomic_write_json, atomic_write_text, report_header, run_lock, to_jsonable
 
 __all__ = ["Journal", "Mapper", "RecoveringPool", "executor"]
 
@@ -125,7 +127,9 @@ class Journal:
     ``stamp`` (a path relative to ``out``) holds the run's ``identity``; finished jobs are
     ``out/<jobs>/<key>.json``.  ``what`` names the run in messages ("run", "sweep") and
     ``unit`` its jobs ("jobs", "points").  :meth:`check` validates the folder without
-    touching it; :meth:`open` then discards it (``fresh``) and writes the stamp.
+    touching it; :meth:`open` then discards it (``fresh``) and writes the stamp.  A run uses
+    it as a context manager, ``with journal:``: that takes ``out``'s run lock, then opens it,
+    and releases the lock when the run ends (or fails), so two runs never share the folder.
     """
 
     def __init__(
@@ -146,6 +150,7 @@ class Journal:
         self.identity = json.loads(json.dumps(to_jsonable(dict(identity))))  # as read back
         self.what, self.unit = what, unit
         self.resume, self.fresh = resume, fresh
+        self._held: contextlib.ExitStack | None = None
 
     # -- the rules -------------------------------------------------------------------------
     def finished(self) -> int:
@@ -190,6 +195,21 @@ class Journal:
             self.stamp.unlink(missing_ok=True)
         atomic_write_json(self.stamp, {**report_header("spinspice.job_journal"), "run": self.identity})
         return self
+
+    def __enter__(self) -> Journal:
+        """Hold ``out`` for this run (a second run there is refused at once: before it reads
+        the journal, so it is told the folder is in use, not that it holds finished jobs), then
+        :meth:`open`; a refused :meth:`open` releases it again."""
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(run_lock(self.out))
+            self.open()
+            self._held = stack.pop_all()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            held.close()
 
     # -- jobs ------------------------------------------------------------------------------
     def path(self, key: str, suffix: str = ".json") -> Path:

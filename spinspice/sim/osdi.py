@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -51,10 +52,13 @@ __all__ = [
     "compile_module",
     "compile_modules",
     "describe",
+    "fall_back",
+    "fallback_reason",
     "localize_osdi",
     "models_of",
     "netlist_text",
     "openvaf_path",
+    "requested_models",
     "resolve_accuracy",
     "resolve_models",
     "scoped_defaults",
@@ -125,10 +129,13 @@ def _ensure_compiled(text: str, name: str, exe: str) -> Path:
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise OsdiCompileError(f"openvaf-r on {name}.va failed to run: {exc}") from exc
         if run.returncode != 0 or not out.is_file():
-            log = re.sub(r"\x1b\[[0-9;]*m", "", run.stdout + run.stderr).strip().splitlines()[-15:]
+            log = [
+                x for x in re.sub(r"\x1b\[[0-9;]*m", "", run.stdout + run.stderr).splitlines() if x.strip()
+            ]
+            last = log[-1].strip()[:200] if log else "no output"
             raise OsdiCompileError(
-                f"openvaf-r could not compile {name}.va (exit {run.returncode}); run with "
-                "--models bsource meanwhile. Its log:\n" + "\n".join(log)
+                f"openvaf-r could not compile {name}.va (exit {run.returncode}: {last}); run with "
+                "--models bsource meanwhile"
             )
         shutil.copyfile(va, target.with_suffix(".va"))
         os.replace(out, target)  # atomic: a parallel worker sees the whole file or none
@@ -337,10 +344,10 @@ def describe() -> str:
 
 def resolve_models(models: str | None = None) -> str:
     """``"osdi"`` or ``"bsource"`` for a requested form (None: ``SPINSPICE_MODELS`` or auto)."""
-    want = (models or os.environ.get("SPINSPICE_MODELS") or "auto").lower()
+    want = requested_models(models)
     if want not in MODEL_FORMS:
         raise NetlistError(f"models must be one of {', '.join(MODEL_FORMS)}, not {want!r}")
-    if want == "bsource":
+    if want == "bsource" or (want == "auto" and _FALLBACK):
         return "bsource"
     caps = capabilities()
     if caps.osdi:
@@ -390,7 +397,37 @@ def netlist_text(
         tb = dataclasses.replace(tb, options=tuple({**dict(tb.options), **override}.items()))
     if resolve_models(models) == "bsource":
         return format_testbench(tb, header=header, library=library)
-    tb = compiled_testbench(tb)
-    cards = verilog_a_cards(tb.as_subckt())
-    paths = {name: str(path) for name, path in compile_modules(c.module for c in cards).items()}
-    return format_testbench(tb, header=header, library=library, osdi={**paths, **(osdi or {})})
+    compiled = compiled_testbench(tb)
+    cards = verilog_a_cards(compiled.as_subckt())
+    try:
+        paths = {name: str(path) for name, path in compile_modules(c.module for c in cards).items()}
+    except OsdiCompileError as err:
+        if requested_models(models) == "osdi":
+            raise
+        fall_back(str(err).split("; run with")[0])
+        return format_testbench(tb, header=header, library=library)
+    return format_testbench(compiled, header=header, library=library, osdi={**paths, **(osdi or {})})
+
+
+def requested_models(models: str | None = None) -> str:
+    """The form asked for: ``models``, else ``SPINSPICE_MODELS``, else ``"auto"``."""
+    return (models or os.environ.get("SPINSPICE_MODELS") or "auto").lower()
+
+
+#: why this process fell back from compiled to B-source models under ``auto`` (None: it did not)
+_FALLBACK: list[str] = []
+
+
+def fall_back(reason: str) -> None:
+    """Record (once, with a warning on stderr) that ``auto`` runs B-source models from now on
+    in this process: a device module failed to compile, so no netlist mixes the forms."""
+    if not _FALLBACK:
+        _FALLBACK.append(reason)
+        logging.getLogger("spinspice").warning(
+            "spinspice: warning: %s; running the B-source device models instead (--models bsource)", reason
+        )
+
+
+def fallback_reason() -> str | None:
+    """Why ``auto`` fell back to B-source models in this process, or None."""
+    return _FALLBACK[0] if _FALLBACK else None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from spinspice.circuits.core import Testbench
 from spinspice.netlists.spice import get_vector_name
-from spinspice.sim.backends import get_backend
+from spinspice.sim.backends import check_bounded, get_backend
 from spinspice.sim.osdi import netlist_text
 from spinspice.sim.waveforms import Waveforms
 
@@ -34,6 +34,9 @@ def simulate(
     a failure raises :class:`~spinspice.errors.SimulationError` with the netlist path and the
     log tail.  ``models``: compiled (``"osdi"``) or B-source device models (default: the
     process default, :func:`spinspice.sim.osdi.resolve_models`)."""
+    tran = tb.analysis
+    if tran is not None and hasattr(tran, "t_stop_s"):  # refused before any work: see check_bounded
+        check_bounded(tran.t_stop_s, getattr(tran, "t_max_s", None))
     text = netlist if netlist is not None else netlist_text(tb, models)
     wf = get_backend(backend).run(text, netlist_path=netlist_path, timeout_s=timeout_s)
     return wf.with_probes(probe_names(tb))

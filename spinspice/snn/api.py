@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spinspice.circuits.network import V_MAX_SUPPLY_V
-from spinspice.errors import ModelParameterError
+from spinspice.errors import ModelParameterError, check_setting
 from spinspice.io import (
     Result,
     atomic_write_json,
@@ -227,6 +227,7 @@ def train_network(
     Writes ``out`` (checkpoint), its config (``.json``), ``<stem>.metrics.json`` (the report),
     ``<stem>.curve.png`` and a confusion matrix PNG per network beside it.
     """
+    _check_training(epochs=epochs, steps=steps, batch_size=batch_size, lr=lr, max_train=max_train, seed=seed)
     if neuron == "cogd-sigmoid":  # paper 003's ANN: its own trainer and checkpoint kind
         from spinspice.snn.ann import train_cogd_ann
 
@@ -244,6 +245,7 @@ def train_network(
     arch, epochs, lr = arch or "paper001-fc", 3 if epochs is None else epochs, 1e-3 if lr is None else lr
     import torch
 
+    from spinspice.io import run_lock
     from spinspice.snn.arch import NetConfig, SpikingNet, parse_arch
     from spinspice.snn.data import load_dataset
     from spinspice.snn.neurons import compile_setting, neuron_spec
@@ -293,14 +295,6 @@ def train_network(
             "n_test": len(data.y_test),
             "training": {**dataclasses.asdict(settings), "torch_threads": torch.get_num_threads()},
         }
-        runs: dict[str, Run] = {}
-        with displayed(progress) as bar:
-            for name, cfg in jobs.items():
-                net, info = train(cfg, data, settings, progress=bar, label=cfg.neuron["model"])
-                info["test_accuracy"] = info["history"][-1]["test_accuracy"]
-                if any(getattr(n, "stochastic", False) for n in net.neurons):
-                    info["noise_seeds"] = noise_seed_accuracy(net, data, settings.device)
-                runs[name] = (net, info)
 
         def make_report(results: dict[str, Any]) -> dict[str, Any]:
             main = results["main"]
@@ -336,7 +330,16 @@ def train_network(
                 report["baseline"]["history"] = b["history"]
             return report
 
-        report = _write_training(out.parent, out.stem, runs, meta, make_report)
+        runs: dict[str, Run] = {}
+        # a second training of `out` is refused at once (run_lock: `.NAME.lock` beside it), until written
+        with run_lock(out, file=True), displayed(progress) as bar:
+            for name, cfg in jobs.items():
+                net, info = train(cfg, data, settings, progress=bar, label=cfg.neuron["model"])
+                info["test_accuracy"] = info["history"][-1]["test_accuracy"]
+                if any(getattr(n, "stochastic", False) for n in net.neurons):
+                    info["noise_seeds"] = noise_seed_accuracy(net, data, settings.device)
+                runs[name] = (net, info)
+            report = _write_training(out.parent, out.stem, runs, meta, make_report)
     result = TrainResult(report, runs, meta, out.parent / f"{out.stem}.pt")
     result.out = out.parent
     return result
@@ -416,6 +419,29 @@ class EvaluateResult(Result):
         return folder
 
 
+def _check_training(
+    *,
+    epochs: int | None,
+    steps: int,
+    batch_size: int | None,
+    lr: float | None,
+    max_train: int | None = None,
+    seed: int = 0,
+    fine_tune: bool = False,
+) -> None:
+    """Refuse impossible training settings before any data is loaded or file written."""
+    if epochs is not None:
+        check_setting("epochs", epochs, low=0 if fine_tune else 1, integer=True)
+    check_setting("steps", steps, low=1, integer=True)
+    if batch_size is not None:
+        check_setting("batch_size", batch_size, low=1, integer=True)
+    if lr is not None:
+        check_setting("lr", lr, low=0.0, low_open=True)
+    if max_train is not None:
+        check_setting("max_train", max_train, low=1, integer=True)
+    check_setting("seed", seed, low=0, integer=True)
+
+
 def evaluate_network(
     checkpoint: str | Path,
     dataset: str | None = None,
@@ -427,12 +453,18 @@ def evaluate_network(
 ) -> EvaluateResult:
     """Test accuracy and confusion matrix of ``checkpoint`` on the held-out images of
     ``dataset`` (default: the checkpoint's); with ``out``, writes ``evaluate.json`` and
-    ``confusion.png`` there."""
+    ``confusion.png`` there.
+
+    Test image i draws its input spikes and noise with ``image_seed(seed, i)``
+    (:func:`~spinspice.snn.arch.image_seed`), whatever ``batch_size``: the accuracy is, to the
+    image, the one ``train_network`` recorded when it ran with the same ``seed`` (both default
+    0), and each image's class is ``cosim``'s torch class for it under that seed."""
     import numpy as np
 
     from spinspice.snn.checkpoint import load_with_data
     from spinspice.snn.train import evaluate
 
+    check_setting("batch_size", batch_size, low=1, integer=True)
     seed_all(seed)
     ck, data = load_with_data(checkpoint, dataset, default=None)
     cfg = ck.config
@@ -569,6 +601,7 @@ def import_snntorch(
     from spinspice.snn.data import load_dataset
     from spinspice.snn.interop import load_module, trace_chain
 
+    _check_training(epochs=epochs, steps=steps, batch_size=batch_size, lr=lr, seed=seed, fine_tune=True)
     seed_all(seed)
     data = load_dataset(dataset)
     module = load_module(source, weights=weights)
@@ -609,8 +642,10 @@ def import_nir(
     from spinspice.snn.data import load_dataset
     from spinspice.snn.nir_io import DT_S, nir_chain, read_nir
 
+    _check_training(epochs=epochs, steps=steps, batch_size=batch_size, lr=lr, seed=seed, fine_tune=True)
     seed_all(seed)
     dt = DT_S if dt_s is None else float(dt_s)
+    check_setting("dt", dt, low=0.0, low_open=True, unit="s")
     chain = nir_chain(read_nir(graph), dt_s=dt)  # the graph is checked before the data load
     data = load_dataset(dataset)
     extra = {"nir": {"nodes": list(chain.nodes), "kinds": list(chain.kinds), "dt_s": dt}}

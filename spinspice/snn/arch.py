@@ -22,6 +22,12 @@ encoded input of step t.  Two timings (``NetConfig.timing``):
 
 The network's logits are the output spike counts over all steps (cross-entropy on
 spike counts).
+
+Randomness (rate-coded input spikes, stochastic neurons' noise) comes from one shared
+``generator`` (training) or, with ``seeds``, from one generator per image seeded with
+:func:`image_seed` of the run seed and the image's test-set index: evaluation, the
+co-simulation's torch reference and the netlists' torch prediction then give image i the
+same draws whatever the batch size or order.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -39,11 +45,52 @@ from spinspice.circuits.network import ROW_SCHEDULES, SCHEDULES
 from spinspice.errors import ModelParameterError
 from spinspice.snn.neurons import make_neuron
 
-__all__ = ["ARCHS", "NetConfig", "SpikingNet", "parse_arch"]
+__all__ = ["ARCHS", "NetConfig", "SpikingNet", "image_seed", "parse_arch"]
 
 ARCHS = ("paper001-fc", "paper002-fc", "paper001-csnn", "fc:N0-N1-...-NL", "csnn:ITEMS")
 ENCODINGS = ("rate", "direct")
 TIMINGS = ("next-step", "same-step")
+
+_M32 = (1 << 32) - 1
+
+
+def image_seed(seed: int, index: int) -> int:
+    """The seed of test image ``index`` (0-based, as the test set is given) under run ``seed``.
+
+    Every image's random draws (input spikes, neuron noise) come from its own generator seeded
+    with this, so an image's result does not depend on the batch size, the batch order or
+    which command (``train``'s test pass, ``evaluate``, ``cosim``, ``netlist``) ran it.
+
+    torch's CPU generator keeps only the low 32 bits of a seed, so those are a bijective mix
+    (murmur3's finaliser) of ``index + seed * golden``: within one run seed no two of 2^32
+    images share a stream.  The upper 31 bits hold the run seed (mod 2^31), so the value is
+    distinct for distinct (seed mod 2^31, index) and fits in 63 bits.
+    """
+    index = int(index)
+    if not 0 <= index <= _M32:
+        raise ModelParameterError(f"image index {index}: give a test-set index in [0, 2^32)")
+    z = (index + int(seed) * 0x9E3779B9) & _M32
+    z ^= z >> 16
+    z = (z * 0x85EBCA6B) & _M32
+    z ^= z >> 13
+    z = (z * 0xC2B2AE35) & _M32
+    z ^= z >> 16
+    return ((int(seed) & ((1 << 31) - 1)) << 32) | z
+
+
+#: where a forward pass draws its randomness: one shared generator (training), one per row of
+#: the batch (per-image seeds), or None (torch's global generator)
+Generators = torch.Generator | list[torch.Generator] | None
+
+
+def _row_generators(seeds: Sequence[int] | torch.Tensor, n_rows: int) -> list[torch.Generator]:
+    """One CPU generator per row, seeded with that row's seed."""
+    values = [int(s) for s in (seeds.tolist() if isinstance(seeds, torch.Tensor) else seeds)]
+    if len(values) != n_rows:
+        raise ModelParameterError(
+            f"{len(values)} seeds for a batch of {n_rows} images: give one seed per image (image_seed)"
+        )
+    return [torch.Generator().manual_seed(s) for s in values]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,11 +318,20 @@ class SpikingNet(nn.Module):
             drive_limit_v=self.config.drive_limit_v,
         )
 
-    def encode(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        """One step of input: Bernoulli spikes with p = intensity (rate) or the intensity (direct)."""
+    def encode(self, x: torch.Tensor, generator: Generators) -> torch.Tensor:
+        """One step of input: Bernoulli spikes with p = intensity (rate) or the intensity (direct).
+
+        With a list of generators, row r's uniforms come from ``generator[r]`` alone."""
         if self.config.encoding == "rate":
-            r = torch.rand(x.shape, generator=generator, dtype=x.dtype, device="cpu").to(x.device)
-            return (r < x).to(x.dtype)
+            if isinstance(generator, list):
+                r = (
+                    torch.stack([torch.rand(x.shape[1:], generator=g, dtype=x.dtype) for g in generator])
+                    if generator
+                    else torch.empty(x.shape, dtype=x.dtype)
+                )
+            else:
+                r = torch.rand(x.shape, generator=generator, dtype=x.dtype, device="cpu")
+            return (r.to(x.device) < x).to(x.dtype)
         return x * self.config.input_gain
 
     def _shape_input(self, k: int, s: torch.Tensor) -> torch.Tensor:
@@ -290,11 +346,20 @@ class SpikingNet(nn.Module):
         x: torch.Tensor,
         *,
         generator: torch.Generator | None = None,
+        seeds: Sequence[int] | torch.Tensor | None = None,
         record: bool = False,
         noise: list[list[Any]] | None = None,
     ) -> tuple[torch.Tensor, dict[str, Any]]:
         """Spike counts of the output layer ``(batch, classes)`` and, with ``record``, every
-        layer's input drive and spikes per step (for co-simulation)."""
+        layer's input drive and spikes per step (for co-simulation).
+
+        ``generator``: one generator for the whole batch (training).  ``seeds``: one seed per
+        row of ``x`` (:func:`image_seed`); row r then draws from its own generator, in a fixed
+        order (per step: the input spikes, then each layer's noise), so its result is the same
+        alone or in any batch."""
+        if seeds is not None and generator is not None:
+            raise ModelParameterError("give per-image seeds or one generator, not both")
+        gen: Generators = generator if seeds is None else _row_generators(seeds, x.shape[0])
         n_layers = len(self.synapses)
         states: list[Any] = [None] * n_layers
         prev: list[torch.Tensor | None] = [None] * n_layers  # spikes of layer l in the previous slot
@@ -311,7 +376,7 @@ class SpikingNet(nn.Module):
             new: list[torch.Tensor] = []
             for k in range(n_layers):
                 if k == 0:
-                    src = self.encode(x, generator)
+                    src = self.encode(x, gen)
                     if record:
                         rec["encoded"].append(src.detach())
                 else:
@@ -324,7 +389,7 @@ class SpikingNet(nn.Module):
                 nz = (
                     noise[k][t]
                     if noise is not None
-                    else self.neurons[k].draw_noise(tuple(drive.shape), drive, generator)
+                    else self.neurons[k].draw_noise(tuple(drive.shape), drive, gen)
                 )
                 spk, states[k] = self.neurons[k](drive, states[k], nz)
                 if record:

@@ -343,13 +343,30 @@ class DeviceNeuron(nn.Module):
         return y, fire, torch.full_like(fire, math.inf)
 
     def draw_noise(
-        self, shape: tuple[int, ...], like: torch.Tensor, generator: torch.Generator | None
+        self,
+        shape: tuple[int, ...],
+        like: torch.Tensor,
+        generator: torch.Generator | list[torch.Generator] | None,
     ) -> Any:
-        """Velocity factors N(1, sigma) for one slot (1.0 for deterministic models)."""
+        """Velocity factors N(1, sigma) for one slot (1.0 for deterministic models).
+
+        ``generator`` a list (per-image seeds): row r of the batch draws from ``generator[r]``
+        alone, so an image's noise does not depend on the batch it runs in."""
         if not self.stochastic:
             return 1.0
-        z = torch.randn(shape, generator=generator, dtype=like.dtype, device="cpu").to(like.device)
-        return 1.0 + self.sigma * z
+        if isinstance(generator, list):
+            if len(generator) != shape[0]:
+                raise ModelParameterError(
+                    f"{len(generator)} generators for a batch of {shape[0]}: give one per row of the batch"
+                )
+            z = (
+                torch.stack([torch.randn(shape[1:], generator=g, dtype=like.dtype) for g in generator])
+                if generator
+                else torch.empty(shape, dtype=like.dtype)
+            )
+        else:
+            z = torch.randn(shape, generator=generator, dtype=like.dtype, device="cpu")
+        return 1.0 + self.sigma * z.to(like.device)
 
     # -- integration ------------------------------------------------------------------------
     def _clip(self, y: torch.Tensor) -> torch.Tensor:
@@ -928,7 +945,10 @@ class LeakyNeuron(nn.Module):
         return (torch.zeros(shape, dtype=like.dtype, device=like.device),)
 
     def draw_noise(
-        self, shape: tuple[int, ...], like: torch.Tensor, generator: torch.Generator | None
+        self,
+        shape: tuple[int, ...],
+        like: torch.Tensor,
+        generator: torch.Generator | list[torch.Generator] | None,
     ) -> Any:
         return 1.0
 

@@ -74,6 +74,7 @@ def read_nir(path: Any) -> Any:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path} does not exist")
+    _check_declared_sizes(path)
     try:
         # no type check: real exporters write types that do not check (a batch dimension in
         # Input, LIF nodes without types); the chain is checked here instead
@@ -84,6 +85,36 @@ def read_nir(path: Any) -> Any:
     if not isinstance(graph, nir.NIRGraph):
         raise CheckpointError(f"{path}: holds a {type(graph).__name__}, not a NIR graph")
     return graph
+
+
+#: the most array data a NIR file may declare (all its datasets together), bytes: a network
+#: a crossbar can hold is far smaller; a file past it (a hostile or broken one) is refused
+#: before anything is read into memory
+MAX_NIR_BYTES = 2**31
+
+
+def _check_declared_sizes(path: Path) -> None:
+    """Refuse a file whose datasets declare more than :data:`MAX_NIR_BYTES` (sizes read from
+    the HDF5 headers, no data)."""
+    import h5py
+
+    total = 0
+
+    def add(_name: str, obj: Any) -> None:
+        nonlocal total
+        if isinstance(obj, h5py.Dataset):
+            total += int(np.prod(obj.shape, dtype=np.float64) * obj.dtype.itemsize)
+
+    try:
+        with h5py.File(path, "r") as f:
+            f.visititems(add)
+    except Exception:  # not HDF5, truncated: nir.read says so in one line below
+        return
+    if total > MAX_NIR_BYTES:
+        raise CheckpointError(
+            f"{path}: declares {total / 2**30:.3g} GiB of arrays (at most {MAX_NIR_BYTES / 2**30:g} GiB "
+            "here): not read; a network for a crossbar is far smaller"
+        )
 
 
 def _values(node: Any, name: str, where: str, default: float | None = None) -> np.ndarray:
@@ -110,10 +141,14 @@ def _one(node: Any, name: str, where: str, default: float | None = None) -> floa
     return float(arr[0])
 
 
-def _tensor(value: Any) -> torch.Tensor:
+def _tensor(value: Any, where: str, name: str) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
-        return value.detach().to(torch.float32).clone()
-    return torch.as_tensor(np.asarray(value, np.float32))
+        out = value.detach().to(torch.float32).clone()
+    else:
+        out = torch.as_tensor(np.asarray(value, np.float32))
+    if not bool(torch.isfinite(out).all()):
+        raise ModelParameterError(f"{where}: {name} holds NaN or infinite values")
+    return out
 
 
 def _pair(value: Any, where: str, name: str) -> int:
@@ -130,17 +165,17 @@ def _module(name: str, node: Any, dt_s: float) -> nn.Module | None:
     if kind in ("Input", "Output"):
         return None
     if kind in ("Affine", "Linear"):
-        w = _tensor(node.weight)
+        w = _tensor(node.weight, where, "weight")
         if w.dim() != 2:
             raise ModelParameterError(f"{where}: weight of shape {tuple(w.shape)}, not (out, in)")
         lin = nn.Linear(w.shape[1], w.shape[0], bias=kind == "Affine")
         with torch.no_grad():
             lin.weight.copy_(w)
             if kind == "Affine":
-                lin.bias.copy_(_tensor(node.bias).reshape(-1))
+                lin.bias.copy_(_tensor(node.bias, where, "bias").reshape(-1))
         return lin
     if kind == "Conv2d":
-        w = _tensor(node.weight)
+        w = _tensor(node.weight, where, "weight")
         if w.dim() != 4:
             raise ModelParameterError(f"{where}: weight of shape {tuple(w.shape)}, not (out, in, kh, kw)")
         for attr, want in (("stride", 1), ("dilation", 1)):
@@ -153,7 +188,8 @@ def _module(name: str, node: Any, dt_s: float) -> nn.Module | None:
         with torch.no_grad():
             conv.weight.copy_(w)
             bias = getattr(node, "bias", None)
-            conv.bias.copy_(_tensor(bias).reshape(-1) if bias is not None else torch.zeros(w.shape[0]))
+            b = _tensor(bias, where, "bias").reshape(-1) if bias is not None else torch.zeros(w.shape[0])
+            conv.bias.copy_(b)
         return conv
     if kind == "Flatten":
         return nn.Flatten()
