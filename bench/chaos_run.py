@@ -67,7 +67,9 @@ def _one(name: str, args: list[str], report: str, folder: Path, kills: int, seed
         )
     else:
         out.update(
-            points=len(hit["points"]), lost_results=sum(p.get("status") == "failed" for p in hit["points"])
+            points=len(hit["points"]),
+            lost_results=len(hit["failed_points"]) + sum(p["status"] != "done" for p in hit["points"]),
+            resumed_points=hit["resumed_points"],
         )
     return out
 
@@ -100,7 +102,7 @@ def main(images: int = 40, kills: int = 12, folder: str | None = None) -> None:
                 str(max(4, images // 4)),
                 *base,
             ],
-            "sweep.json",
+            "results.json",
             root,
             kills,
             seed=2,

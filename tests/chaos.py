@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any
 
 #: keys of a report that say how the run went, not what it found (timings, run counts)
-RUN_KEYS = {"wall_s", "runtime", "layer_wall_s", "retried_runs", "workers", "time_points", "n_runs"}
+RUN_KEYS = {
+    "wall_s",
+    "runtime",
+    "layer_wall_s",
+    "retried_runs",
+    "workers",
+    "time_points",
+    "n_runs",
+    "resumed_points",
+}
 
 
 def figures(report: Any) -> Any:

@@ -48,8 +48,10 @@ def test_sweep_under_kills_resumes_to_the_undisturbed_results(digits_checkpoint,
     chaos = run_under_chaos([*args, "--out", str(tmp_path / "chaos")], kills=3, seed=2, interval_s=0.6)
     assert len(chaos["kills"]) >= 2, chaos
     assert chaos["attempts"][-1]["exit"] == 0, chaos
-    calm = json.loads((tmp_path / "calm" / "sweep.json").read_text())
-    hit = json.loads((tmp_path / "chaos" / "sweep.json").read_text())
+    calm = json.loads((tmp_path / "calm" / "results.json").read_text())
+    hit = json.loads((tmp_path / "chaos" / "results.json").read_text())
+    assert len(hit["points"]) == 2 and hit["failed_points"] == []
+    assert all(p["status"] == "done" and p["circuit_spikes_per_inference"] > 10 for p in hit["points"]), hit
     assert figures(hit) == figures(calm)
 
 
