@@ -30,7 +30,7 @@ app = typer.Typer(
 
 OutOpt = Annotated[Path, typer.Option("--out", help="output folder (created; written atomically)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the report JSON on stdout")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="random seed (recorded in the report)")]
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="random seed (recorded in the report)")]
 ResumeOpt = Annotated[bool, typer.Option("--resume", help="complete the run journalled in --out")]
 FreshOpt = Annotated[bool, typer.Option("--fresh", help="discard the jobs journalled in --out")]
 JobTimeoutOpt = Annotated[float | None, typer.Option("--job-timeout", help="seconds one run may take")]
