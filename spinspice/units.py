@@ -22,7 +22,16 @@ import re
 
 from spinspice.errors import ModelParameterError, UnitError
 
-__all__ = ["PREFIXES", "SPICE_SCALE", "format_float", "format_si", "parse_grid", "parse_list", "parse_value"]
+__all__ = [
+    "PREFIXES",
+    "SPICE_SCALE",
+    "eng",
+    "format_float",
+    "format_si",
+    "parse_grid",
+    "parse_list",
+    "parse_value",
+]
 
 #: SI prefix -> multiplier accepted when parsing.
 PREFIXES: dict[str, float] = {
@@ -177,6 +186,31 @@ def format_si(value: float, digits: int = 12) -> str:
                 break
             return text + prefix
     return format_float(value)
+
+
+#: engineering prefixes for reading (reports, CLI lines, axes): power of ten -> prefix
+_ENG_PREFIXES = ((-18, "a"), (-15, "f"), (-12, "p"), (-9, "n"), (-6, "µ"), (-3, "m"), (0, ""), (3, "k"))
+_ENG_PREFIXES += ((6, "M"), (9, "G"), (12, "T"))
+
+
+def eng(value: float | None, unit: str, digits: int = 4) -> str:
+    """``value`` (SI) for a reader, with the engineering prefix that puts 1 to 999 before the
+    unit: ``eng(1.013e-8, "J")`` -> ``"10.13 nJ"``; None -> ``"n/a"``.  The one formatter of
+    every figure the CLI and the reports print."""
+    if value is None:
+        return "n/a"
+    value = float(value)
+    if not math.isfinite(value):
+        return f"{value} {unit}".strip()
+    if value == 0.0:
+        return f"0 {unit}".strip()
+    exp3 = max(-18, min(12, math.floor(math.log10(abs(value)) / 3.0) * 3))
+    mantissa = value / 10.0**exp3
+    if float(f"{abs(mantissa):.{digits}g}") >= 1000 and exp3 < 12:  # 999.96 rounds up: next prefix
+        exp3 += 3
+        mantissa = value / 10.0**exp3
+    prefix = dict(_ENG_PREFIXES)[exp3]
+    return f"{mantissa:.{digits}g} {prefix}{unit}".rstrip()
 
 
 def parse_list(text: str, unit: str | None, name: str) -> list[float]:

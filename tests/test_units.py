@@ -59,3 +59,22 @@ def test_format_si_round_trip(x: float) -> None:
 def test_format_rejects_non_finite() -> None:
     with pytest.raises(UnitError):
         format_si(math.inf)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (1.013e-8, "J", "10.13 nJ"),  # not "1.013e+04 pJ"
+        (5.363483e-9, "J", "5.363 nJ"),
+        (3.676883e-6, "s", "3.677 µs"),
+        (-2.3e-3, "A", "-2.3 mA"),
+        (999.96e-9, "s", "1 µs"),  # rounding carries into the next prefix
+        (0.0, "V", "0 V"),
+        (None, "J", "n/a"),
+        (4.2e-21, "J", "0.0042 aJ"),  # below the smallest prefix: stays on it
+    ],
+)
+def test_eng_prints_figures_with_the_prefix_a_reader_expects(value, unit, text) -> None:
+    from spinspice.units import eng
+
+    assert eng(value, unit) == text

@@ -61,6 +61,7 @@ from spinspice.sim.simulate import simulate
 from spinspice.snn.ann import CoGdAnnCheckpoint, load_cogd_ann
 from spinspice.snn.checkpoint import checkpoint_digest
 from spinspice.snn.data import Dataset, load_dataset
+from spinspice.units import eng
 
 __all__ = [
     "ANN_COSIM_SCHEMA",
@@ -308,15 +309,6 @@ def summarize_ann_cosim(
     }
 
 
-def _eng(x: float | None, unit: str) -> str:
-    if x is None:
-        return "n/a"
-    for scale, prefix in ((1, ""), (1e-3, "m"), (1e-6, "u"), (1e-9, "n"), (1e-12, "p")):
-        if abs(x) >= scale or scale == 1e-12:
-            return f"{x / scale:.4g} {prefix}{unit}"
-    return f"{x:g} {unit}"  # pragma: no cover
-
-
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f} %"
 
@@ -330,9 +322,9 @@ def format_ann_markdown(r: Mapping[str, Any]) -> str:
         "",
         f"{r['n_samples']} test images of `{r['dataset']}`, network {'-'.join(map(str, c['sizes']))} "
         f"(paper 003), ngspice `{r['backend']}` backend, one transient per image: RESET "
-        f"{_eng(tm['t_reset_s'], 's')} at {_eng(-tm['i_reset_a'], 'A')}, then one SET window of "
-        f"{_eng(tm['t_set_s'], 's')} per layer (gaps {_eng(tm['t_gap_s'], 's')}, edges "
-        f"{_eng(tm['t_edge_s'], 's')}), {_eng(c['t_stop_s'], 's')} per inference. "
+        f"{eng(tm['t_reset_s'], 's')} at {eng(-tm['i_reset_a'], 'A')}, then one SET window of "
+        f"{eng(tm['t_set_s'], 's')} per layer (gaps {eng(tm['t_gap_s'], 's')}, edges "
+        f"{eng(tm['t_edge_s'], 's')}), {eng(c['t_stop_s'], 's')} per inference. "
         "Circuit activations are the Hall amplifiers' read-outs V(ro)/V_read mid-gap after each "
         "layer's SET window; torch activations are the trained network's with the stored "
         "quantised weights.",
@@ -345,15 +337,15 @@ def format_ann_markdown(r: Mapping[str, Any]) -> str:
         f"| torch accuracy on these images | {_pct(r['torch_accuracy'])} |",
         f"| circuit accuracy on these images | {_pct(r['circuit_accuracy'])} |",
         f"| settling latency (from SET start, within {r['settling_tolerance'] * 100:g} % FS), mean | "
-        f"{_eng(r['settling_latency_s']['mean'], 's')} |",
-        f"| settling latency, max | {_eng(r['settling_latency_s']['max'], 's')} |",
+        f"{eng(r['settling_latency_s']['mean'], 's')} |",
+        f"| settling latency, max | {eng(r['settling_latency_s']['max'], 's')} |",
         f"| inference latency (last output settled, from t = 0), mean / max | "
-        f"{_eng(r['inference_latency_s']['mean'], 's')} / {_eng(r['inference_latency_s']['max'], 's')} |",
+        f"{eng(r['inference_latency_s']['mean'], 's')} / {eng(r['inference_latency_s']['max'], 's')} |",
         f"| decision latency (winner ahead by > 1 % FS for good, from t = 0), mean / max | "
-        f"{_eng(r['decision_latency_s']['mean'], 's')} / {_eng(r['decision_latency_s']['max'], 's')} |",
-        f"| energy per inference | {_eng(r['energy_per_inference_j'], 'J')} |",
-        *[f"| - {comp} | {_eng(e, 'J')} |" for comp, e in r["energy_per_inference_by_component_j"].items()],
-        f"| simulation wall time per image, mean | {_eng(r['sim_wall_s']['mean'], 's')} |",
+        f"{eng(r['decision_latency_s']['mean'], 's')} / {eng(r['decision_latency_s']['max'], 's')} |",
+        f"| energy per inference | {eng(r['energy_per_inference_j'], 'J')} |",
+        *[f"| - {comp} | {eng(e, 'J')} |" for comp, e in r["energy_per_inference_by_component_j"].items()],
+        f"| simulation wall time per image, mean | {eng(r['sim_wall_s']['mean'], 's')} |",
         "",
         "## Per layer",
         "",
@@ -362,17 +354,17 @@ def format_ann_markdown(r: Mapping[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
         *[
             f"| {x['layer']} | {x['n_neurons']} | {x['activation_error_rms']:.5f} | "
-            f"{x['activation_error_max']:.5f} | {_eng(x['settling_latency_s']['mean'], 's')} | "
-            f"{_eng(x['settling_latency_s']['max'], 's')} | {_eng(x['energy_per_inference_j'], 'J')} |"
+            f"{x['activation_error_max']:.5f} | {eng(x['settling_latency_s']['mean'], 's')} | "
+            f"{eng(x['settling_latency_s']['max'], 's')} | {eng(x['energy_per_inference_j'], 'J')} |"
             for x in r["layers"]
         ],
         "",
         "## Circuit",
         "",
-        f"SET driver: I = clip(I_off + A (I+ - I-), 0, I_max) with I_off = {_eng(c['i_offset_a'], 'A')}, "
-        f"I_unit = {_eng(c['i_unit_a'], 'A')} per weight unit, I_max = {_eng(c['i_max_a'], 'A')}, "
+        f"SET driver: I = clip(I_off + A (I+ - I-), 0, I_max) with I_off = {eng(c['i_offset_a'], 'A')}, "
+        f"I_unit = {eng(c['i_unit_a'], 'A')} per weight unit, I_max = {eng(c['i_max_a'], 'A')}, "
         f"gains A = {', '.join(f'{g:.4g}' for g in c['set_driver_gain'])}; "
-        f"V_read = {_eng(c['options']['v_read_v'], 'V')}; synapse pairs per layer "
+        f"V_read = {eng(c['options']['v_read_v'], 'V')}; synapse pairs per layer "
         f"{c['n_synapse_pairs']}. Device parameters of the circuit: "
         + ", ".join(f"{k} = {v:g}" for k, v in r["device"].items())
         + ("" if r["device"] == r["trained_device"] else " (differ from the trained ones)")
@@ -384,8 +376,8 @@ def format_ann_markdown(r: Mapping[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
         *[
             f"| {s['index']} | {s['label']} | {s['torch_class']} | {s['circuit_class']} | "
-            f"{', '.join(f'{e:.4f}' for e in s['activation_error_rms'])} | {_eng(s['energy_j'], 'J')} | "
-            f"{_eng(s['inference_latency_s'], 's')} |"
+            f"{', '.join(f'{e:.4f}' for e in s['activation_error_rms'])} | {eng(s['energy_j'], 'J')} | "
+            f"{eng(s['inference_latency_s'], 's')} |"
             for s in r["samples"]
         ],
         "",
@@ -460,11 +452,11 @@ class AnnCosimResult(Result):
             f"{_pct(r['class_agreement'])} (accuracy torch {_pct(r['torch_accuracy'])}, circuit "
             f"{_pct(r['circuit_accuracy'])}); activation error RMS {r['activation_error_rms']:.4f} "
             f"(max {r['activation_error_max']:.4f}) of the swing",
-            f"settling latency mean {_eng(r['settling_latency_s']['mean'], 's')}, max "
-            f"{_eng(r['settling_latency_s']['max'], 's')}; inference latency "
-            f"{_eng(r['inference_latency_s']['mean'], 's')}; energy per inference "
-            f"{_eng(r['energy_per_inference_j'], 'J')} ("
-            + ", ".join(f"{c} {_eng(e, 'J')}" for c, e in r["energy_per_inference_by_component_j"].items())
+            f"settling latency mean {eng(r['settling_latency_s']['mean'], 's')}, max "
+            f"{eng(r['settling_latency_s']['max'], 's')}; inference latency "
+            f"{eng(r['inference_latency_s']['mean'], 's')}; energy per inference "
+            f"{eng(r['energy_per_inference_j'], 'J')} ("
+            + ", ".join(f"{c} {eng(e, 'J')}" for c, e in r["energy_per_inference_by_component_j"].items())
             + ")",
         ]
         if r.get("failed_samples"):
@@ -689,7 +681,7 @@ class AnnNetlistResult(Result):
             f"Co/Gd ANN {'-'.join(map(str, m['circuit']['sizes']))}: one netlist for test image "
             f"{m['sample']} (label {m['label']}, torch predicts {m['torch_prediction']}), "
             f"{sum(m['circuit']['n_synapse_pairs'])} synapse pairs, "
-            f"{_eng(m['circuit']['t_stop_s'], 's')} transient",
+            f"{eng(m['circuit']['t_stop_s'], 's')} transient",
         ]
         if self.out is not None:
             lines.append(f"run: cd {self.out} && ngspice -b {m['file']}")

@@ -50,7 +50,7 @@ from spinspice.io import (
 from spinspice.sim.jobs import Journal
 from spinspice.snn.arch import SpikingNet
 from spinspice.snn.checkpoint import checkpoint_digest, load_with_data
-from spinspice.units import parse_value
+from spinspice.units import eng, parse_value
 
 __all__ = [
     "SETTING_NAMES",
@@ -317,8 +317,8 @@ class SweepResult(Result):
             lines.append(
                 f"  {_point_text(r['point'])}: circuit accuracy {acc}, "
                 f"spike agreement {r['spike_agreement'] * 100:.1f} %, "
-                f"{r['energy_per_inference_j'] * 1e12:.4g} pJ/inference, "
-                f"latency {r['mean_latency_s'] * 1e9:.3f} ns"
+                f"{eng(r['energy_per_inference_j'], 'J')}/inference, "
+                f"latency {eng(r['mean_latency_s'], 's')}"
             )
         lines.append(f"table: {out / 'results.csv'}; plot: {out / 'tradeoff.png'}")
         return "\n".join(lines)

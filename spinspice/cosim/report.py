@@ -25,6 +25,7 @@ from spinspice.io import (
     report_header,
     save_figure,
 )
+from spinspice.units import eng
 
 __all__ = ["COSIM_SCHEMA", "format_cosim_markdown", "summarize_cosim", "write_cosim_outputs"]
 
@@ -249,15 +250,6 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f} %"
 
 
-def _eng(x: float | None, unit: str) -> str:
-    if x is None:
-        return "n/a"
-    for scale, prefix in ((1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "u"), (1e-3, "m"), (1.0, "")):
-        if abs(x) < scale * 1000:
-            return f"{x / scale:.4g} {prefix}{unit}"
-    return f"{x:.4g} {unit}"
-
-
 def _encoding_line(r: dict[str, Any]) -> str:
     """What the inputs are and when a layer reads the one before, where it is not the default."""
     line = ""
@@ -286,7 +278,7 @@ def format_cosim_markdown(r: dict[str, Any]) -> str:
         f"{r['network']['neuron']} neurons"
         + (f" ({r['network']['neuron_circuit']})" if r["network"].get("neuron_circuit") else "")
         + f", {r['network']['steps']} steps of "
-        f"{_eng(r['network']['slot_s'], 's')}; "
+        f"{eng(r['network']['slot_s'], 's')}; "
         f"synapses `{st['synapse']}`, schedule `{st['options']['schedule']}`, backend `{st['backend']}`, "
         f"device models `{r.get('device_models', 'bsource')}`, "
         f"seed {r['seed']}. Circuit spikes are compared with the trained torch network's spikes "
@@ -305,11 +297,11 @@ def format_cosim_markdown(r: dict[str, Any]) -> str:
         f"| exact (same step) agreement | {_pct(r['exact_spike_agreement'])} |",
         "| agreement with the device model on the circuit's own inputs | "
         f"{_pct(r['model_spike_agreement'])} |",
-        f"| mean decision latency | {_eng(r['mean_latency_s'], 's')} |",
-        f"| mean first output spike latency | {_eng(r['mean_first_spike_latency_s'], 's')} |",
-        f"| energy per inference | {_eng(r['energy_per_inference_j'], 'J')} |",
-        f"| energy per spike | {_eng(r['energy_per_spike_j'], 'J')} |",
-        f"| energy per neuron and inference | {_eng(r['energy_per_neuron_j'], 'J')} |",
+        f"| mean decision latency | {eng(r['mean_latency_s'], 's')} |",
+        f"| mean first output spike latency | {eng(r['mean_first_spike_latency_s'], 's')} |",
+        f"| energy per inference | {eng(r['energy_per_inference_j'], 'J')} |",
+        f"| energy per spike | {eng(r['energy_per_spike_j'], 'J')} |",
+        f"| energy per neuron and inference | {eng(r['energy_per_neuron_j'], 'J')} |",
         f"| circuit spikes per inference | {r['circuit_spikes_per_inference']:.1f} |",
         "| spurious circuit spikes (no torch spike within +-1 step), all images | "
         f"{r.get('unmatched_circuit_spikes', 'n/a')} |",
@@ -361,7 +353,7 @@ def format_cosim_markdown(r: dict[str, Any]) -> str:
             lines.append(
                 f"| {a['layer']} | {g['schedule']} | {g['rows']} x {g['cols']} | {g['write_drivers']} | "
                 f"{g['select_devices']} | {g['field_line_drivers']} | {g['cells_in_series']} | "
-                f"{_eng(a.get('drive_limit_a'), 'A')} | {a.get('drives_clipped', 0)} of "
+                f"{eng(a.get('drive_limit_a'), 'A')} | {a.get('drives_clipped', 0)} of "
                 f"{a.get('drives', 0)} | "
                 f"{_half(a.get('half_select'))} |"
             )
@@ -386,12 +378,10 @@ def format_cosim_markdown(r: dict[str, Any]) -> str:
     per_spike = r["energy"]["per_spike_by_component_j"] or {}
     for c, e in r["energy"]["per_inference_by_component_j"].items():
         share = e / total if total else 0.0
-        lines.append(f"| {c} | {_eng(e, 'J')} | {_eng(per_spike.get(c), 'J')} | {100 * share:.1f} % |")
+        lines.append(f"| {c} | {eng(e, 'J')} | {eng(per_spike.get(c), 'J')} | {100 * share:.1f} % |")
     lines += ["", "| layer | energy per inference | circuit spikes per inference |", "|---|---|---|"]
     for e in r["energy"]["per_layer"]:
-        lines.append(
-            f"| {e['layer']} | {_eng(e['total_j'], 'J')} | {e['circuit_spikes_per_inference']:.1f} |"
-        )
+        lines.append(f"| {e['layer']} | {eng(e['total_j'], 'J')} | {e['circuit_spikes_per_inference']:.1f} |")
     if r.get("schedules"):
         lines += [
             "",
@@ -405,10 +395,10 @@ def format_cosim_markdown(r: dict[str, Any]) -> str:
         for s in r["schedules"]:
             lines.append(
                 f"| {s['schedule']} | {s['write_drivers']} | {s.get('select_devices', 'n/a')} | "
-                f"{s.get('field_line_drivers', 'n/a')} | {_eng(s['step_s'], 's')} | "
-                f"{_eng(s['energy_per_inference_j'], 'J')} | {_eng(s['energy_per_spike_j'], 'J')} | "
-                f"{_eng(s['energy_per_inference_by_component_j'].get('field_line'), 'J')} | "
-                f"{_eng(s['mean_latency_s'], 's')} | {_pct(s['spike_agreement'])} | "
+                f"{s.get('field_line_drivers', 'n/a')} | {eng(s['step_s'], 's')} | "
+                f"{eng(s['energy_per_inference_j'], 'J')} | {eng(s['energy_per_spike_j'], 'J')} | "
+                f"{eng(s['energy_per_inference_by_component_j'].get('field_line'), 'J')} | "
+                f"{eng(s['mean_latency_s'], 's')} | {_pct(s['spike_agreement'])} | "
                 f"{_pct(s['class_agreement'])} | {s.get('unmatched_circuit_spikes', 'n/a')} | "
                 f"{_half(s.get('half_select'))} |"
             )
@@ -433,8 +423,8 @@ def format_cosim_markdown(r: dict[str, Any]) -> str:
         lines.append(
             f"| {s['index']} | {s['label']} | {s['torch_class']} | {s['circuit_class']} | "
             f"{sum(s['torch_counts'])} / {sum(s['circuit_counts'])} | "
-            f"{_eng(s['latency']['decision_s'], 's')} | "
-            f"{_eng(sum(s['energy_j'].values()), 'J')} |"
+            f"{eng(s['latency']['decision_s'], 's')} | "
+            f"{eng(sum(s['energy_j'].values()), 'J')} |"
         )
     rt = r["runtime"]
     lines += [
@@ -529,8 +519,8 @@ def _plot_energy(report: dict[str, Any], path: Path) -> None:
     ax.bar(names, vals, color="tab:blue")
     ax.set_ylabel("energy per inference (pJ)")
     ax.set_title(
-        f"energy per inference {report['energy_per_inference_j'] * 1e12:.4g} pJ, "
-        + (f"per spike {report['energy_per_spike_j'] * 1e12:.4g} pJ" if report["energy_per_spike_j"] else "")
+        f"energy per inference {eng(report['energy_per_inference_j'], 'J')}, "
+        + (f"per spike {eng(report['energy_per_spike_j'], 'J')}" if report["energy_per_spike_j"] else "")
     )
     ax.tick_params(axis="x", labelrotation=20)
     save_figure(fig, path)
@@ -613,7 +603,7 @@ def _accuracy_line(r: dict[str, Any]) -> str:
     return (
         f" Accuracy `{acc['preset']}` (reltol 1e-3), checked against the default on "
         f"{acc['groups_checked']} groups ({acc['spikes_checked']} spikes): spikes moved up to "
-        + ("n/a" if shift is None else _eng(shift, "s"))
+        + ("n/a" if shift is None else eng(shift, "s"))
         + (
             f", {acc['groups_with_other_spike_count']} groups with another spike count"
             if acc["groups_with_other_spike_count"]

@@ -34,6 +34,7 @@ from spinspice.sim.jobs import Journal, Mapper, executor
 from spinspice.sim.osdi import fallback_reason, resolve_accuracy, resolve_models
 from spinspice.snn.arch import image_seed
 from spinspice.snn.checkpoint import checkpoint_digest, load_with_data
+from spinspice.units import eng
 
 __all__ = ["CosimResult", "failed_jobs_error", "resolve_traces", "run"]
 
@@ -95,9 +96,8 @@ def cosim_summary(r: dict[str, Any], out: Path | None) -> str:
         f"{_pct(r['class_agreement'])}",
         f"spike agreement (+-1 step) {_pct(r['spike_agreement'])} (hidden "
         f"{_pct(r['hidden_spike_agreement'])}, output {_pct(r['output_spike_agreement'])})",
-        f"mean latency {r['mean_latency_s'] * 1e9:.3f} ns; energy per inference "
-        f"{r['energy_per_inference_j'] * 1e12:.4g} pJ, per spike "
-        + (f"{r['energy_per_spike_j'] * 1e12:.4g} pJ" if r["energy_per_spike_j"] else "n/a"),
+        f"mean latency {eng(r['mean_latency_s'], 's')}; energy per inference "
+        f"{eng(r['energy_per_inference_j'], 'J')}, per spike {eng(r['energy_per_spike_j'] or None, 'J')}",
     ]
     if ns := r.get("noise_seeds"):
         lines.append(
@@ -107,9 +107,9 @@ def cosim_summary(r: dict[str, Any], out: Path | None) -> str:
     for s in r.get("schedules", []):
         lines.append(
             f"  schedule {s['schedule']}: {s['write_drivers']} write drivers, {s['select_devices']} select "
-            f"devices, {s['field_line_drivers']} field-line drivers, step {s['step_s'] * 1e9:.3g} ns, "
-            f"{s['energy_per_inference_j'] * 1e12:.4g} pJ per inference, "
-            f"latency {s['mean_latency_s'] * 1e9:.3f} ns, spike agreement {_pct(s['spike_agreement'])}, "
+            f"devices, {s['field_line_drivers']} field-line drivers, step {eng(s['step_s'], 's')}, "
+            f"{eng(s['energy_per_inference_j'], 'J')} per inference, "
+            f"latency {eng(s['mean_latency_s'], 's')}, spike agreement {_pct(s['spike_agreement'])}, "
             f"{s['unmatched_circuit_spikes']} spurious spikes"
             + (
                 f", half-select {_pct(s['half_select']['fraction_of_gap'])} of the threshold gap"

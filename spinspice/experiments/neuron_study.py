@@ -25,7 +25,7 @@ from spinspice.experiments.neuron_sweep import sweep_cell, sweep_report, write_s
 from spinspice.experiments.results import StudyResult, displayed
 from spinspice.io import seed_all
 from spinspice.models.waveforms import PulseTrain
-from spinspice.units import parse_value
+from spinspice.units import eng, parse_value
 
 __all__ = [
     "DRIVE_PARAMS",
@@ -178,11 +178,10 @@ class NeuronRunResult(StudyResult):
         terms = ", ".join(f"{t['component']} {t['fraction'] * 100:.0f}%" for t in r["dominant_energy_terms"])
         return "\n".join(
             [
-                f"{r['n_spikes']} spikes; first-spike latency "
-                + _ns(r["first_spike_latency_s"], 1e9, ".3f", "ns")
+                f"{r['n_spikes']} spikes; first-spike latency {eng(r['first_spike_latency_s'], 's')}"
                 + "; max error vs scipy reference "
-                + ("n/a" if err is None else f"{err * 1e12:.1f} ps over {r['n_spikes_compared']} spikes"),
-                f"energy per spike {_ns(r['energy_per_spike_j'], 1e12, '.3f', 'pJ')} ({terms})"
+                + ("n/a" if err is None else f"{eng(err, 's')} over {r['n_spikes_compared']} spikes"),
+                f"energy per spike {eng(r['energy_per_spike_j'], 'J')} ({terms})"
                 + accuracy_note(r.get("accuracy")),
                 *(f"warning: {w}" for w in r.get("warnings", [])),
                 *self._report_line("report.md"),
