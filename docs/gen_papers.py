@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from spinspice.io import atomic_write_json, atomic_write_text
+from spinspice.units import eng
 
 DOCS = Path(__file__).resolve().parent
 RECORD = DOCS / "papers.json"
@@ -176,12 +177,7 @@ def _pct(x: float | None) -> str:
 
 
 def _eng(x: float | None, unit: str) -> str:
-    if x is None:
-        return "-"
-    for scale, prefix in ((1, ""), (1e-3, "m"), (1e-6, "u"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f")):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g} {prefix}{unit}"
-    return f"{x:.3g} {unit}"
+    return "-" if x is None else eng(x, unit, digits=3)
 
 
 def render(data: dict[str, Any]) -> str:
