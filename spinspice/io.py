@@ -74,32 +74,39 @@ def _no_space(err: OSError, path: Path) -> DiskFullError | None:
     )
 
 
+@contextlib.contextmanager
+def _disk_full_as(path: Path | None) -> Iterator[None]:
+    """Turn a full-disk ``OSError`` of the block into the one-line :class:`DiskFullError`
+    naming ``path`` (None: the file the error names); other errors pass unchanged."""
+    try:
+        yield
+    except OSError as err:
+        full = _no_space(err, path if path is not None else Path(err.filename or "a file"))
+        if full is None:
+            raise
+        raise full from err
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file + rename).
 
     A write that fails part way (disk full, quota, file size limit) removes its temporary
     file and raises :class:`~spinspice.errors.DiskFullError`: the old file, if any, is intact."""
     path = Path(path)
-    try:
+    with _disk_full_as(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as err:
-        if (full := _no_space(err, path)) is None:
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are ordinary files
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
             raise
-        raise full from err
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are ordinary files
-        os.replace(tmp, path)
-    except BaseException as err:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        if isinstance(err, OSError) and (full := _no_space(err, path)) is not None:
-            raise full from err
-        raise
     return path
 
 
@@ -184,15 +191,11 @@ def staged_output(out_dir: str | Path) -> Iterator[Path]:
     """
     out_dir = Path(out_dir)
     parent = out_dir.resolve().parent
-    try:
+    with _disk_full_as(out_dir):
         parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_stages(parent, out_dir.name)
         prefix = f".{out_dir.name}.staging-{_host_tag()}-{os.getpid()}-"
         stage = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
-    except OSError as err:
-        if (full := _no_space(err, out_dir)) is None:
-            raise
-        raise full from err
     try:
         try:
             yield stage
@@ -201,7 +204,7 @@ def staged_output(out_dir: str | Path) -> Iterator[Path]:
                 raise
             final = out_dir / err.path.relative_to(stage)
             raise DiskFullError(str(err).replace(str(err.path), str(final)), path=final) from err
-        try:
+        with _disk_full_as(out_dir):  # a new folder entry needs space too
             out_dir.mkdir(parents=True, exist_ok=True)
             for src in sorted(stage.rglob("*")):
                 if src.is_dir():
@@ -211,10 +214,6 @@ def staged_output(out_dir: str | Path) -> Iterator[Path]:
                 if dst.is_dir():
                     shutil.rmtree(dst)
                 os.replace(src, dst)
-        except OSError as err:  # a new folder entry needs space too
-            if (full := _no_space(err, out_dir)) is None:
-                raise
-            raise full from err
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
@@ -255,14 +254,13 @@ def run_lock(out: str | Path, *, file: bool = False) -> Iterator[Path]:
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only when empty: the run was refused before writing anything
 
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = _take_lock(lock, out)
-    except BaseException as err:
-        unmake()
-        if isinstance(err, OSError) and (full := _no_space(err, lock)) is not None:
-            raise full from err
-        raise
+    with _disk_full_as(lock):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = _take_lock(lock, out)
+        except BaseException:
+            unmake()
+            raise
     try:
         yield lock
     finally:
@@ -324,11 +322,8 @@ def command_scope() -> Iterator[None]:
 
     previous = signal.signal(signal.SIGTERM, terminate) if handled else None
     try:
-        yield
-    except OSError as err:
-        if (full := _no_space(err, Path(err.filename or "a file"))) is None:
-            raise
-        raise full from err
+        with _disk_full_as(None):
+            yield
     finally:
         if handled:
             signal.signal(signal.SIGTERM, previous)
