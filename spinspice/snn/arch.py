@@ -43,7 +43,7 @@ from torch import nn
 
 from spinspice.circuits.network import ROW_SCHEDULES, SCHEDULES
 from spinspice.errors import ModelParameterError
-from spinspice.snn.neurons import make_neuron
+from spinspice.snn.neurons import Generators, draw, make_neuron
 
 __all__ = ["ARCHS", "NetConfig", "SpikingNet", "image_seed", "parse_arch"]
 
@@ -76,11 +76,6 @@ def image_seed(seed: int, index: int) -> int:
     z = (z * 0xC2B2AE35) & _M32
     z ^= z >> 16
     return ((int(seed) & ((1 << 31) - 1)) << 32) | z
-
-
-#: where a forward pass draws its randomness: one shared generator (training), one per row of
-#: the batch (per-image seeds), or None (torch's global generator)
-Generators = torch.Generator | list[torch.Generator] | None
 
 
 def _row_generators(seeds: Sequence[int] | torch.Tensor, n_rows: int) -> list[torch.Generator]:
@@ -323,14 +318,7 @@ class SpikingNet(nn.Module):
 
         With a list of generators, row r's uniforms come from ``generator[r]`` alone."""
         if self.config.encoding == "rate":
-            if isinstance(generator, list):
-                r = (
-                    torch.stack([torch.rand(x.shape[1:], generator=g, dtype=x.dtype) for g in generator])
-                    if generator
-                    else torch.empty(x.shape, dtype=x.dtype)
-                )
-            else:
-                r = torch.rand(x.shape, generator=generator, dtype=x.dtype, device="cpu")
+            r = draw(torch.rand, tuple(x.shape), generator, x.dtype)
             return (r.to(x.device) < x).to(x.dtype)
         return x * self.config.input_gain
 

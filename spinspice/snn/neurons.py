@@ -55,15 +55,37 @@ from spinspice.units import parse_value
 __all__ = [
     "COMPILE_MIN",
     "DeviceNeuron",
+    "Generators",
     "LeakyNeuron",
     "RowScheduledNeuron",
     "compile_setting",
+    "draw",
     "make_neuron",
     "neuron_spec",
     "set_compile_min",
 ]
 
 State = tuple[torch.Tensor, ...]
+
+#: where a forward pass draws its randomness: one shared generator (training), one per row of
+#: the batch (per-image seeds), or None (torch's global generator)
+Generators = torch.Generator | list[torch.Generator] | None
+
+
+def draw(sample: Any, shape: tuple[int, ...], generator: Generators, dtype: torch.dtype) -> torch.Tensor:
+    """``sample`` (``torch.rand`` or ``torch.randn``) of ``shape`` on the CPU: from one
+    generator, or, given a list, row r of the batch from ``generator[r]`` alone (so an image's
+    draws do not depend on the batch it runs in)."""
+    if not isinstance(generator, list):
+        return sample(shape, generator=generator, dtype=dtype, device="cpu")
+    if len(generator) != shape[0]:
+        raise ModelParameterError(
+            f"{len(generator)} generators for a batch of {shape[0]}: give one per row of the batch"
+        )
+    if not generator:
+        return torch.empty(shape, dtype=dtype)
+    return torch.stack([sample(shape[1:], generator=g, dtype=dtype) for g in generator])
+
 
 #: layers of at least this many neurons (batch included) integrate with a ``torch.compile``-d
 #: RK4 step unless a neuron says otherwise; 0 = never (``--no-compile``, environment variable
@@ -342,31 +364,14 @@ class DeviceNeuron(nn.Module):
         fire = torch.zeros(shape, dtype=like.dtype, device=like.device)
         return y, fire, torch.full_like(fire, math.inf)
 
-    def draw_noise(
-        self,
-        shape: tuple[int, ...],
-        like: torch.Tensor,
-        generator: torch.Generator | list[torch.Generator] | None,
-    ) -> Any:
+    def draw_noise(self, shape: tuple[int, ...], like: torch.Tensor, generator: Generators) -> Any:
         """Velocity factors N(1, sigma) for one slot (1.0 for deterministic models).
 
         ``generator`` a list (per-image seeds): row r of the batch draws from ``generator[r]``
-        alone, so an image's noise does not depend on the batch it runs in."""
+        alone (:func:`draw`), so an image's noise does not depend on the batch it runs in."""
         if not self.stochastic:
             return 1.0
-        if isinstance(generator, list):
-            if len(generator) != shape[0]:
-                raise ModelParameterError(
-                    f"{len(generator)} generators for a batch of {shape[0]}: give one per row of the batch"
-                )
-            z = (
-                torch.stack([torch.randn(shape[1:], generator=g, dtype=like.dtype) for g in generator])
-                if generator
-                else torch.empty(shape, dtype=like.dtype)
-            )
-        else:
-            z = torch.randn(shape, generator=generator, dtype=like.dtype, device="cpu")
-        return 1.0 + self.sigma * z.to(like.device)
+        return 1.0 + self.sigma * draw(torch.randn, shape, generator, like.dtype).to(like.device)
 
     # -- integration ------------------------------------------------------------------------
     def _clip(self, y: torch.Tensor) -> torch.Tensor:
@@ -944,12 +949,7 @@ class LeakyNeuron(nn.Module):
     def init_state(self, shape: tuple[int, ...], like: torch.Tensor) -> State:
         return (torch.zeros(shape, dtype=like.dtype, device=like.device),)
 
-    def draw_noise(
-        self,
-        shape: tuple[int, ...],
-        like: torch.Tensor,
-        generator: torch.Generator | list[torch.Generator] | None,
-    ) -> Any:
+    def draw_noise(self, shape: tuple[int, ...], like: torch.Tensor, generator: Generators) -> Any:
         return 1.0
 
     def forward(
