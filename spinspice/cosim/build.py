@@ -393,10 +393,11 @@ def layer_offsets_s(net: SpikingNet, slots_s: Sequence[float]) -> list[float]:
     ``next-step`` timing; under ``same-step`` each layer starts when the one before has
     finished its step 0, and late enough that its step t never starts before the other's
     step t has ended (``slots_s``: each layer's write slot)."""
+    if net.config.timing != "same-step":
+        return [0.0] * len(slots_s)
     offsets = [0.0]
     for before, slot in itertools.pairwise(slots_s):
-        lag = before + max(0.0, (before - slot) * (net.config.steps - 1))
-        offsets.append(offsets[-1] + (lag if net.config.timing == "same-step" else 0.0))
+        offsets.append(offsets[-1] + before + max(0.0, (before - slot) * (net.config.steps - 1)))
     return offsets
 
 

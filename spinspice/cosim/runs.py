@@ -226,7 +226,7 @@ def _run_spiking(
 ) -> CosimResult:
     out = Path(out)
     checkpoint = Path(checkpoint)
-    seed_all(seed)
+    # the seed was checked and set by run(), before the pool started
     ck, data = load_with_data(checkpoint, dataset, classes=False)
     ids = sample_ids(len(data.y_test), samples)
     st = cosim_settings(seed=seed, **trained_schedule(ck.config, settings))

@@ -94,6 +94,7 @@ from spinspice.errors import (
     RawFileError,
     SimulationError,
     SimulatorNotFoundError,
+    check_setting,
     did_you_mean,
 )
 from spinspice.netlists.spice import NgspiceDialect
@@ -137,8 +138,7 @@ def _time_limit(timeout_s: float | None) -> float:
     """``timeout_s``, or :data:`DEFAULT_TIMEOUT_S` for None; a limit that is not > 0 is refused."""
     if timeout_s is None:
         return DEFAULT_TIMEOUT_S
-    if not timeout_s > 0:
-        raise ModelParameterError(f"timeout = {timeout_s!r} s: give a time limit > 0 s")
+    check_setting("timeout", timeout_s, low=0.0, low_open=True, unit="s")
     return float(timeout_s)
 
 

