@@ -645,7 +645,6 @@ def import_nir(
     _check_training(epochs=epochs, steps=steps, batch_size=batch_size, lr=lr, seed=seed, fine_tune=True)
     seed_all(seed)
     dt = DT_S if dt_s is None else float(dt_s)
-    check_setting("dt", dt, low=0.0, low_open=True, unit="s")
     chain = nir_chain(read_nir(graph), dt_s=dt)  # the graph is checked before the data load
     data = load_dataset(dataset)
     extra = {"nir": {"nodes": list(chain.nodes), "kinds": list(chain.kinds), "dt_s": dt}}

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from spinspice.errors import CheckpointError, ModelParameterError
+from spinspice.errors import CheckpointError, ModelParameterError, check_setting
 
 __all__ = ["DT_S", "ImportedLeaky", "NirChain", "nir_chain", "read_nir", "to_nir"]
 
@@ -226,8 +226,7 @@ def _module(name: str, node: Any, dt_s: float) -> nn.Module | None:
 def nir_chain(graph: Any, *, dt_s: float = DT_S) -> NirChain:
     """``graph`` (a ``nir.NIRGraph``) as a chain of torch modules, checked: one ``Input``,
     one ``Output``, every node on the single path between them."""
-    if not dt_s > 0:
-        raise ModelParameterError(f"dt = {dt_s!r} s: the time step must be > 0")
+    check_setting("dt", dt_s, low=0.0, low_open=True, unit="s")
     nodes = dict(graph.nodes)
     edges = list(dict.fromkeys((str(a), str(b)) for a, b in graph.edges))  # duplicates: once
     kinds = {k: type(v).__name__ for k, v in nodes.items()}
@@ -305,8 +304,7 @@ def to_nir(net: Any, *, dt_s: float = DT_S) -> Any:
 
     from spinspice.snn.neurons import LeakyNeuron
 
-    if not dt_s > 0:
-        raise ModelParameterError(f"dt = {dt_s!r} s: the time step must be > 0")
+    check_setting("dt", dt_s, low=0.0, low_open=True, unit="s")
     cfg = net.config
     nodes: dict[str, Any] = {}
     order: list[str] = []
