@@ -9,14 +9,19 @@ STAMP := $(VENV)/.spinspice-installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT ?= results
 
-.PHONY: install ngspice demo test bench lint docs clean
+.PHONY: install ngspice chromium demo test bench lint docs clean
 
-install: ngspice $(STAMP)
+install: ngspice chromium $(STAMP)
 
 # ngspice executable + shared library: >= 46 (OSDI, KLU) from the configured Debian
 # source's backports suite, else the stable one (see .ci/install-ngspice)
 ngspice:
 	@PYTHON=$(PYTHON) .ci/install-ngspice
+
+# Debian's chromium, for the browser check of report.html (tests/test_browser.py, make docs);
+# optional: without root or archive the script says so and those tests skip
+chromium:
+	@.ci/install-chromium
 
 # torch first, pinned: the 2.13.0 CPU wheel; an unpinned torch pulls GBs of CUDA
 $(STAMP): pyproject.toml
@@ -53,6 +58,7 @@ lint: install
 docs: install
 	$(BIN)/python docs/gen_models.py
 	$(BIN)/python docs/gen_papers.py
+	$(BIN)/python docs/gen_screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

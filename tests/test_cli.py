@@ -39,7 +39,7 @@ def test_neuron_json_report(tmp_path, capsys) -> None:
     assert report["n_spikes"] >= 2
     assert report["max_spike_time_error_s"] < 0.1e-9
     assert set(report["energy_per_spike_breakdown_j"]) >= {"write_driver", "reset_driver"}
-    for name in ("netlist.cir", "report.json", "report.md", "neuron.png", "waveforms.npz"):
+    for name in ("netlist.cir", "report.json", "report.md", "neuron.png", "waveforms.npz", "report.html"):
         assert (out_dir / name).is_file(), name
     assert json.loads((out_dir / "report.json").read_text())["spike_times_s"] == report["spike_times_s"]
     # the written netlist runs in plain ngspice
@@ -459,3 +459,20 @@ def test_import_snntorch_of_a_class_network(tmp_path, capsys) -> None:
     )
     assert code == 1 and "lif1 does not receive fc1's output unchanged" in err and err.count("\n") == 1
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_help_shows_no_raw_markup_and_flags_as_flags(capsys) -> None:
+    from spinspice.cli import app
+
+    commands = [c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands]
+    assert {"neuron", "cosim", "sweep", "demo"} <= set(commands)
+    for command in ["", *commands]:
+        code, out, _ = _run(capsys, *([command] if command else []), "--help")
+        assert code == 0, command
+        assert "`" not in out and "<bool>" not in out, (command, out)
+        assert "flag" in out, command  # --help at least, shown as a flag
+    code, out, _ = _run(capsys, "cosim", "--help")
+    resume = next(line for line in out.splitlines() if "--resume" in line)
+    assert "flag" in resume and "complete the run" in resume
+    # a flag takes no value: `--resume true` is a usage error (exit 2), as the help now says
+    assert main(["cosim", "x.pt", "--resume", "true"]) == 2

@@ -152,6 +152,7 @@ def test_cosim_command_writes_the_report_and_workers_do_not_change_it(
         "energy.png",
         "latency.png",
         "agreement.png",
+        "report.html",
     ):
         assert (tmp_path / "one" / f).stat().st_size > 0, f
     md = (tmp_path / "one" / "report.md").read_text()

@@ -22,6 +22,15 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert lines[2:6] == ["```", "make demo", "make test", "```"]
 
 
+def test_every_linked_image_and_page_exists() -> None:
+    """Images (the report screenshots of `make docs`, figures) and relative links resolve."""
+    for doc in DOCS:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", doc.read_text()):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            assert (doc.parent / target).exists(), f"{doc.name}: {target}"
+
+
 @pytest.mark.ngspice
 @pytest.mark.parametrize("path", [p for p in DOCS if _python_blocks(p)], ids=lambda p: p.name)
 def test_python_examples_run(path: Path, tmp_path) -> None:

@@ -129,7 +129,7 @@ def test_neuron_cli_spike_times_match_reference_within_one_step(model, preset, c
     assert rep["n_spikes_compared"] == rep["n_spikes"]
     assert rep["max_spike_time_error_s"] <= step, (rep["max_spike_time_error_s"], step)
     assert rep["energy_per_spike_j"] > 0
-    assert set(rep["files"]) >= {"report_json", "netlist", "waveforms", "plot"}
+    assert set(rep["files"]) >= {"report_json", "netlist", "waveforms", "plot", "report_html"}
 
 
 #: the fixed-step stepper against ngspice, per preset; paper-004-35 (a 9 us run of 0.5 ns

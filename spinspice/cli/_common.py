@@ -26,6 +26,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="spinspice: spintronic spiking neural networks as ngspice circuits.",
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # `code` in help renders as code, not as backticks
 )
 
 OutOpt = Annotated[Path, typer.Option("--out", help="output folder (created; written atomically)")]
@@ -90,12 +91,22 @@ def _root(
     use_accuracy(accuracy)
 
 
+def _flags_shown_as_flags(group: Any) -> Any:
+    """--help gives an option that takes no value the type ``flag`` (typer writes ``<bool>``)."""
+    for command in [group, *getattr(group, "commands", {}).values()]:
+        for param in command.get_params(typer.Context(command)):
+            param.metavar = "flag" if getattr(param, "is_flag", False) else param.metavar
+    return group
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI: usage errors exit 2 (typer's message), spinspice errors exit 1 with one
     line ``spinspice: error: <cause>`` on stderr."""
     try:
         with scoped_defaults(), command_scope():  # --models/--accuracy: this command only
-            app(args=list(argv) if argv is not None else None, prog_name="spinspice")
+            _flags_shown_as_flags(typer.main.get_command(app)).main(
+                args=list(argv) if argv is not None else None, prog_name="spinspice"
+            )
     except SystemExit as done:
         code = done.code
         return code if isinstance(code, int) else (0 if code is None else 1)

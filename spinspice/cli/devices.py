@@ -7,16 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from spinspice.cli._common import (
-    JsonOpt,
-    OutOpt,
-    ParamOpt,
-    SeedOpt,
-    _progress,
-    app,
-    emit,
-    parse_params,
-)
+from spinspice.cli._common import JsonOpt, OutOpt, ParamOpt, SeedOpt, _progress, app, emit, parse_params
 from spinspice.errors import ModelParameterError
 from spinspice.units import parse_grid, parse_list
 

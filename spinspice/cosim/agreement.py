@@ -22,21 +22,39 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["layer_agreement", "match_steps", "merge_agreements"]
+__all__ = ["layer_agreement", "match_steps", "matched_flags", "matched_pairs", "merge_agreements"]
 
 
-def match_steps(a: Sequence[int], b: Sequence[int], tol: int = 1) -> int:
-    """Number of one-to-one pairs between step lists ``a`` and ``b`` within ``tol`` steps."""
+def matched_pairs(a: Sequence[int], b: Sequence[int], tol: int = 1) -> list[tuple[int, int]]:
+    """The one-to-one pairs between step lists ``a`` and ``b`` within ``tol`` steps, as indices
+    into ``sorted(a)`` and ``sorted(b)`` (greedy in time order)."""
     a, b = sorted(int(x) for x in a), sorted(int(x) for x in b)
-    i = j = n = 0
+    i = j = 0
+    pairs = []
     while i < len(a) and j < len(b):
         if abs(a[i] - b[j]) <= tol:
-            n, i, j = n + 1, i + 1, j + 1
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
         elif a[i] < b[j]:
             i += 1
         else:
             j += 1
-    return n
+    return pairs
+
+
+def matched_flags(a: Sequence[int], b: Sequence[int], tol: int = 1) -> tuple[list[bool], list[bool]]:
+    """Which steps of ``a`` and of ``b`` (in their given order) have a partner in the other
+    list under :func:`matched_pairs`: the spikes a raster draws as agreeing."""
+    ia, ib = sorted(range(len(a)), key=lambda k: a[k]), sorted(range(len(b)), key=lambda k: b[k])
+    fa, fb = [False] * len(a), [False] * len(b)
+    for i, j in matched_pairs(a, b, tol):
+        fa[ia[i]] = fb[ib[j]] = True
+    return fa, fb
+
+
+def match_steps(a: Sequence[int], b: Sequence[int], tol: int = 1) -> int:
+    """Number of one-to-one pairs between step lists ``a`` and ``b`` within ``tol`` steps."""
+    return len(matched_pairs(a, b, tol))
 
 
 def layer_agreement(

@@ -389,48 +389,78 @@ def format_ann_markdown(r: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _plots(
-    report: Mapping[str, Any], results: Sequence[dict[str, Any]], torch_acts: Mapping[int, Any], stage: Path
-) -> list[str]:
-    plt = pyplot()
-    files = []
+def figure_activations(
+    report: Mapping[str, Any], results: Sequence[dict[str, Any]], torch_acts: Mapping[int, Any]
+) -> Any:
+    """Circuit read-out against torch's activation, one panel per layer, over every image."""
     n_layers = len(results[0]["layers"])
-    fig, axes = plt.subplots(1, n_layers, figsize=(4 * n_layers, 3.6), squeeze=False)
+    plt = pyplot()
+    fig, axes = plt.subplots(
+        1, n_layers, figsize=(4 * n_layers + 0.4, 4.0), squeeze=False, layout="constrained"
+    )
     for k, ax in enumerate(axes[0]):
         tx = np.concatenate([torch_acts[r["index"]][k] for r in results])
         cx = np.concatenate([r["layers"][k]["activations"] for r in results])
-        ax.plot([0, 1], [0, 1], "-", color="gray", lw=0.8)
-        ax.plot(tx, cx, ".", ms=3)
-        ax.set_xlabel("torch activation w")
-        ax.set_ylabel("circuit read-out V(ro)/V_read")
-        ax.set_title(f"layer {k}: RMS error {report['layers'][k]['activation_error_rms']:.4f}")
+        ax.plot([0, 1], [0, 1], "-", color="gray", lw=0.8, label="identity")
+        ax.plot(tx, cx, ".", ms=3, label="neurons")
+        ax.set_xlabel("torch activation w (normalised)")
+        ax.set_ylabel("circuit read-out $V_\\mathrm{ro}/V_\\mathrm{read}$")
+        ax.set_title(f"layer {k}: RMS error {report['layers'][k]['activation_error_rms']:.4f}", fontsize=9)
+        ax.set_aspect("equal", adjustable="datalim")
         ax.grid(alpha=0.3)
-    save_figure(fig, stage / "activations.png")
+    n = len(results)
+    fig.suptitle(
+        f"Co/Gd ANN activations, circuit vs torch: {n} image{'s' if n != 1 else ''} "
+        f"({report.get('checkpoint', 'checkpoint')})"
+    )
+    return fig
+
+
+def figure_ann_traces(report: Mapping[str, Any], traced: Mapping[str, Any], n_layers: int) -> Any:
+    """Read-outs of the output neurons (solid) and of the first hidden ones (dotted) of one
+    image against time, SET windows shaded."""
+    from spinspice.figures import legend_outside, prefix_scale
+
+    plt = pyplot()
+    tr = traced["trace"]
+    t_s = np.asarray(tr["time_s"], float)
+    scale, unit = prefix_scale(float(t_s.max()), "s")
+    v_read = report["circuit"]["options"]["v_read_v"]
+    fig, ax = plt.subplots(figsize=(8.5, 4), layout="constrained")
+    for key, v in tr.items():
+        if key == "time_s":
+            continue
+        layer, _, j = key[2:].partition("_")
+        out = int(layer) == n_layers - 1
+        ax.plot(
+            t_s * scale,
+            np.asarray(v) / v_read,
+            "-" if out else ":",
+            lw=1,
+            label=f"output {j}" if out else (f"hidden, layer {layer}" if j == "0" else None),
+            color=None if out else "0.5",
+        )
+    for k, (a, b) in enumerate(report["circuit"]["set_windows_s"]):
+        ax.axvspan(a * scale, b * scale, color=f"C{k}", alpha=0.08, label=f"SET window, layer {k}")
+    ax.set_xlabel(f"time ({unit})")
+    ax.set_ylabel("read-out $V_\\mathrm{ro}/V_\\mathrm{read}$")
+    label = "" if traced.get("label") is None else f", label {traced['label']}"
+    ax.set_title(f"Co/Gd ANN read-outs, test image {traced['index']}{label}", fontsize=10)
+    legend_outside(ax, fontsize=7)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def _plots(
+    report: Mapping[str, Any], results: Sequence[dict[str, Any]], torch_acts: Mapping[int, Any], stage: Path
+) -> list[str]:
+    files = []
+    n_layers = len(results[0]["layers"])
+    save_figure(figure_activations(report, results, torch_acts), stage / "activations.png")
     files.append("activations.png")
     traced = next((r for r in results if "trace" in r), None)
     if traced is not None:
-        tr = traced["trace"]
-        t = np.asarray(tr["time_s"]) * 1e3
-        fig, ax = plt.subplots(figsize=(7, 4))
-        for key, v in tr.items():
-            if key == "time_s":
-                continue
-            out = key.startswith(f"ro{n_layers - 1}_")
-            ax.plot(
-                t,
-                np.asarray(v) / report["circuit"]["options"]["v_read_v"],
-                "-" if out else ":",
-                lw=1,
-                label=key if out else None,
-            )
-        for k, (a, b) in enumerate(report["circuit"]["set_windows_s"]):
-            ax.axvspan(a * 1e3, b * 1e3, color=f"C{k}", alpha=0.08)
-        ax.set_xlabel("time (ms)")
-        ax.set_ylabel("read-out / V_read")
-        ax.set_title(f"image {traced['index']}: outputs (solid), hidden 0-4 (dotted); SET windows shaded")
-        ax.legend(fontsize=6, ncol=2)
-        ax.grid(alpha=0.3)
-        save_figure(fig, stage / "traces.png")
+        save_figure(figure_ann_traces(report, traced, n_layers), stage / "traces.png")
         files.append("traces.png")
     return files
 

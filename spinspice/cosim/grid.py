@@ -234,29 +234,179 @@ def run_sweep(
     return rows
 
 
-def plot_tradeoffs(rows: Sequence[Mapping[str, Any]], path: Path) -> Path:
-    """Circuit accuracy vs energy per inference (colour: mean latency), and energy vs latency."""
-    import numpy as np
+def pareto_front(energy: Sequence[float], score: Sequence[float]) -> list[int]:
+    """Indices of the points no other point beats on both energy (lower) and score (higher),
+    in order of energy."""
+    order = sorted(range(len(energy)), key=lambda i: (energy[i], -score[i]))
+    front: list[int] = []
+    for i in order:
+        if not front or score[i] > score[front[-1]]:
+            front.append(i)
+    return front
 
-    from spinspice.io import pyplot, save_figure
+
+def _percent_limits(values: Sequence[float]) -> tuple[float, float]:
+    """A y range in % around ``values`` with some room, never above 100 % or below 0 %."""
+    lo, hi = min(values), max(values)
+    pad = max(0.1 * (hi - lo), 1.0)
+    top = min(100.0, hi + pad)
+    bottom = max(0.0, min(lo - pad, top - 2 * pad))
+    return bottom, top
+
+
+#: a setting's unit from the end of its name (``t_off_s`` is a time)
+_NAME_UNITS = (("_a_per_m2", "A/m²"), ("_ohm", "Ω"), ("_hz", "Hz"), ("_s", "s"), ("_v", "V"), ("_a", "A"))
+_NAME_UNITS += (("_j", "J"), ("_f", "F"), ("_m", "m"), ("_oe", "Oe"))
+
+
+def _cell(value: Any, unit: str | None = None, name: str = "") -> str:
+    """A value for the table: with its engineering prefix where its unit is known (``unit``, or
+    the end of the setting's ``name``)."""
+    if value is None:
+        return "n/a"
+    if unit is None and isinstance(value, (int, float)) and not isinstance(value, bool):
+        unit = next((u for end, u in _NAME_UNITS if name.lower().endswith(end)), None)
+    if unit is not None:
+        return eng(value, unit, 3)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def figure_tradeoffs(rows: Sequence[Mapping[str, Any]]) -> Any:
+    """The sweep's Pareto plot: energy per inference against circuit accuracy (left; class
+    agreement with torch where the images have no labels) and against spike agreement
+    (right), one marker per grid point labelled P1, P2 ... (colour: mean latency), the
+    Pareto front (least energy, most accuracy) as a step line through its highlighted points,
+    and a table of the points' settings and figures under the plots."""
+    import numpy as np
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    from spinspice.figures import place_labels, prefix_scale, pyplot
 
     plt = pyplot()
-    rows = [r for r in rows if r.get("status", "done") == "done"]
-    e = np.array([r["energy_per_inference_j"] * 1e12 for r in rows])
-    acc = np.array([(r["circuit_accuracy"] or 0.0) * 100 for r in rows])
-    lat = np.array([r["mean_latency_s"] * 1e9 for r in rows])
-    fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
-    sc = ax[0].scatter(e, acc, c=lat, cmap="viridis")
-    fig.colorbar(sc, ax=ax[0], label="mean latency (ns)")
-    ax[0].set_xlabel("energy per inference (pJ)")
-    ax[0].set_ylabel("circuit accuracy (%)")
-    ax[1].scatter(lat, e, c=acc, cmap="plasma")
-    ax[1].set_xlabel("mean latency (ns)")
-    ax[1].set_ylabel("energy per inference (pJ)")
-    for r, x, y in zip(rows, e, acc, strict=True):
-        label = ", ".join(f"{k}={v}" for k, v in r["point"].items())
-        ax[0].annotate(label, (x, y), fontsize=6, alpha=0.8)
-    return save_figure(fig, path)
+    done = [r for r in rows if r.get("status", "done") == "done"]
+    names = list(done[0]["point"]) if done else []
+    n_images = done[0].get("n_samples") if done else None
+    table_in = 0.22 * (len(done) + 1)
+    fig = plt.figure(figsize=(11, 4.6 + table_in + 0.3), layout="constrained")
+    grid_text = ", ".join(names) or "no finished points"
+    fig.suptitle(
+        f"Sweep of {grid_text}: energy against accuracy"
+        + (f" ({n_images} image{'s' if n_images != 1 else ''} per point)" if n_images else "")
+    )
+    if not done:
+        ax = fig.add_subplot()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "no finished points to plot", ha="center", va="center")
+        return fig
+    gs = fig.add_gridspec(2, 2, height_ratios=[3.6, table_in])
+    axes = [fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1])]
+    e_j = np.array([r["energy_per_inference_j"] for r in done], float)
+    scale, unit = prefix_scale(float(e_j.max()), "J")
+    e = e_j * scale
+    labelled = all(r.get("circuit_accuracy") is not None for r in done)
+    left = "circuit_accuracy" if labelled else "class_agreement"
+    panels = [
+        (left, "circuit accuracy (%)" if labelled else "class agreement with torch (%)"),
+        ("spike_agreement", "spike agreement with torch (%)"),
+    ]
+    lat_s = np.array([r["mean_latency_s"] for r in done], float)
+    l_scale, l_unit = prefix_scale(float(lat_s.max()), "s")
+    varied = bool(lat_s.max() > lat_s.min() * (1 + 1e-9))  # one latency everywhere: no colour bar
+    if not varied:
+        fig.suptitle(f"{fig.get_suptitle()}; mean latency {eng(float(lat_s[0]), 's', 3)} at every point")
+    ids = [f"P{i + 1}" for i in range(len(done))]
+    fronts = []
+    wide = e.max() / e.min() > 10 if e.min() > 0 else False
+    sc = None
+    for ax, (key, ylabel) in zip(axes, panels, strict=True):
+        y = np.array([100 * (r[key] or 0.0) for r in done], float)
+        front = pareto_front(list(e), list(y))
+        fronts.append(set(front))
+        if wide:
+            ax.set_xscale("log")
+            if e.max() / e.min() < 300:  # under 2.5 decades: 1-2-5 ticks, else too few to read
+                ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        if wide:
+            pad = 10 ** (0.08 * np.log10(e.max() / e.min()))
+            ax.set_xlim(e.min() / pad, e.max() * pad)
+        else:
+            span = (e.max() - e.min()) or 0.1 * e.max() or 1.0
+            ax.set_xlim(e.min() - 0.12 * span, e.max() + 0.12 * span)
+        ax.set_ylim(*_percent_limits(list(y)))
+        fx = [e[i] for i in front] + [ax.get_xlim()[1]]
+        fy = [y[i] for i in front] + [y[front[-1]]]
+        ax.step(fx, fy, where="post", color="tab:red", lw=1.2, zorder=1)
+        ax.scatter(
+            e[front],
+            y[front],
+            s=120,
+            facecolors="none",
+            edgecolors="tab:red",
+            lw=1.5,
+            zorder=3,
+            clip_on=False,
+        )
+        colour = {"c": lat_s * l_scale, "cmap": "viridis"} if varied else {"color": "tab:blue"}
+        sc = ax.scatter(e, y, s=36, zorder=4, edgecolors="k", lw=0.4, clip_on=False, **colour)
+        ax.set_xlabel(f"energy per inference ({unit}{', log scale' if wide else ''})")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    front_handle = Line2D(
+        [], [], color="tab:red", lw=1.2, marker="o", ms=9, mfc="none", mew=1.5, label="Pareto front"
+    )
+    for ax in axes:
+        ax.legend(
+            handles=[front_handle],
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.01),
+            fontsize=8,
+            frameon=False,
+            borderaxespad=0,
+        )
+    if varied:  # the colour bar beside both panels (the layout keeps it off their labels)
+        fig.colorbar(sc, ax=axes, label=f"mean latency ({l_unit})", pad=0.02)
+    table_ax = fig.add_subplot(gs[1, :])
+    table_ax.set_axis_off()
+    header = ["id", *names, "energy / inference", panels[0][1].replace(" (%)", "")]
+    header += ["spike agreement", "latency"]
+    cells = [
+        [
+            ids[i],
+            *(_cell(r["point"].get(n), name=n) for n in names),
+            _cell(r["energy_per_inference_j"], "J"),
+            "n/a" if r.get(left) is None else f"{100 * r[left]:.1f} %",
+            f"{100 * r['spike_agreement']:.1f} %",
+            _cell(r["mean_latency_s"], "s"),
+        ]
+        for i, r in enumerate(done)
+    ]
+    table = table_ax.table(cellText=cells, colLabels=header, bbox=(0.0, 0.0, 1.0, 1.0), cellLoc="center")
+    table.auto_set_font_size(False)
+    table.set_fontsize(8)
+    table.auto_set_column_width(list(range(len(header))))
+    on_front = fronts[0] | fronts[1]
+    for (row, _col), cell in table.get_celld().items():
+        cell.set_linewidth(0.4)
+        if row == 0:
+            cell.get_text().set_fontweight("bold")
+        elif row - 1 in on_front:
+            cell.set_facecolor("#fde8e8")
+    table_ax.set_title(
+        "Grid points (shaded: on the Pareto front of either panel)", fontsize=8, loc="left", pad=3
+    )
+    for ax, (key, _) in zip(axes, panels, strict=True):
+        y = [100 * (r[key] or 0.0) for r in done]
+        place_labels(ax, list(e), y, ids, fontsize=8)
+    return fig
+
+
+def plot_tradeoffs(rows: Sequence[Mapping[str, Any]], path: Path) -> Path:
+    """``tradeoff.png``: the Pareto plot of :func:`figure_tradeoffs`."""
+    from spinspice.io import save_figure
+
+    return save_figure(figure_tradeoffs(rows), path)
 
 
 def _point_text(point: Mapping[str, Any]) -> str:
@@ -296,10 +446,13 @@ class SweepResult(Result):
         return buf.getvalue()
 
     def write(self, folder: str | Path) -> Path:
-        """results.csv, tradeoff.png and results.json (each atomically)."""
+        """results.csv, tradeoff.png, report.html and results.json (each atomically)."""
+        from spinspice.cosim.html import write_sweep_html
+
         folder = Path(folder)
         atomic_write_text(folder / "results.csv", self.table())
         plot_tradeoffs(self.data["points"], folder / "tradeoff.png")
+        write_sweep_html(self.data, folder / "report.html")
         atomic_write_json(folder / "results.json", self.data)
         return folder
 
@@ -320,7 +473,9 @@ class SweepResult(Result):
                 f"{eng(r['energy_per_inference_j'], 'J')}/inference, "
                 f"latency {eng(r['mean_latency_s'], 's')}"
             )
-        lines.append(f"table: {out / 'results.csv'}; plot: {out / 'tradeoff.png'}")
+        lines.append(
+            f"table: {out / 'results.csv'}; plot: {out / 'tradeoff.png'}; report: {out / 'report.html'}"
+        )
         return "\n".join(lines)
 
 
@@ -397,7 +552,14 @@ def sweep(
                     for r in rows
                     if r["status"] != "done"
                 ],
-                "files": ["results.csv", "results.json", "sweep.json", "tradeoff.png", "points/"],
+                "files": [
+                    "report.html",
+                    "results.csv",
+                    "results.json",
+                    "sweep.json",
+                    "tradeoff.png",
+                    "points/",
+                ],
             },
             out,
         )

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from spinspice.cosim.agreement import merge_agreements
+from spinspice.cosim.agreement import matched_flags, merge_agreements
 from spinspice.io import (
     atomic_write_bytes,
     atomic_write_json,
@@ -459,110 +459,375 @@ def format_cosim_markdown(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _plot_raster(result: dict[str, Any], path: Path) -> None:
+#: readable names of the energy components (others: the identifier with spaces)
+COMPONENT_NAMES = {
+    "write_driver": "write drivers",
+    "reset_driver": "reset drivers",
+    "comparator": "comparators",
+    "read_divider": "read dividers",
+    "read_bias": "read bias",
+    "field_line": "field lines",
+    "crossbar_read": "crossbar read (synapses)",
+}
+
+
+def _image_title(result: dict[str, Any], n_images: int | None) -> str:
+    """``"test image 7 (first of 3 simulated), label 6"``: which image a figure shows."""
+    of = f" (first of {n_images} simulated)" if n_images and n_images > 1 else ""
+    label = "" if result.get("label") is None else f", label {result['label']}"
+    return f"test image {result['index']}{of}{label}"
+
+
+def figure_raster(result: dict[str, Any], n_images: int | None = None) -> Any:
+    """Spike raster of one image, one panel per layer, against time (step x the network step):
+    spikes where circuit and torch agree within ±1 step, torch-only (missed) and circuit-only
+    (spurious) spikes in their own colours."""
+    from matplotlib.lines import Line2D
+
+    from spinspice.figures import prefix_scale
+
     plt = pyplot()
     layers = result["layers"]
-    fig, axes = plt.subplots(len(layers), 1, figsize=(9, 2.2 + 2.6 * len(layers)), squeeze=False)
-
-    def points(steps: list[list[int]]) -> tuple[list[int], list[int]]:
-        # one scatter per layer and kind (one per neuron is quadratic: 22538 neurons took hours)
-        return [s for row in steps for s in row], [j for j, row in enumerate(steps) for _ in row]
-
+    heights = [max(1.0, min(4.0, 0.12 * layer["n_neurons"])) for layer in layers]
+    fig, axes = plt.subplots(
+        len(layers),
+        1,
+        figsize=(9, 1.4 + 1.1 * sum(heights)),
+        squeeze=False,
+        sharex=True,
+        layout="constrained",
+        gridspec_kw={"height_ratios": heights},
+    )
+    step_s = float(layers[-1]["slot_s"])
+    t_scale, t_unit = prefix_scale(result["steps"] * step_s, "s")
+    kinds = {
+        "matched torch": {"s": 36, "facecolors": "none", "edgecolors": "tab:blue", "lw": 0.9},
+        "matched circuit": {"s": 16, "marker": "x", "color": "k", "lw": 0.9},
+        "torch only": {"s": 36, "marker": "s", "facecolors": "none", "edgecolors": "tab:orange", "lw": 1.2},
+        "circuit only": {"s": 30, "marker": "x", "color": "tab:red", "lw": 1.6},
+    }
+    names = {
+        "matched torch": "torch spike, matched",
+        "matched circuit": "circuit spike, matched (±1 step)",
+        "torch only": "torch only (missed by the circuit)",
+        "circuit only": "circuit only (spurious)",
+    }
     for ax, layer in zip(axes[:, 0], layers, strict=True):
-        ax.scatter(*points(layer["torch_steps"]), s=28, facecolors="none", edgecolors="tab:blue", lw=0.8)
-        ax.scatter(*points(layer["circuit_steps"]), s=10, marker="x", color="tab:red", lw=0.8)
-        ax.set_ylabel(f"layer {layer['index']} neuron")
-        ax.set_xlim(-0.5, result["steps"] - 0.5)
-        ax.set_ylim(-0.5, len(layer["circuit_steps"]) - 0.5)
-    axes[-1, 0].set_xlabel("time step")
-    axes[0, 0].scatter([], [], s=28, facecolors="none", edgecolors="tab:blue", label="torch")
-    axes[0, 0].scatter([], [], s=10, marker="x", color="tab:red", label="circuit")
-    axes[0, 0].legend(loc="upper right", fontsize=8)
-    axes[0, 0].set_title(
-        f"image {result['index']} (label {result['label']}): torch class {result['torch_class']}, "
+        slot = float(layer["slot_s"]) * t_scale
+        pts: dict[str, tuple[list[float], list[int]]] = {k: ([], []) for k in kinds}
+        for j, (c, tch) in enumerate(zip(layer["circuit_steps"], layer["torch_steps"], strict=True)):
+            fc, ft = matched_flags(c, tch)
+            for s, ok in zip(tch, ft, strict=True):
+                key = "matched torch" if ok else "torch only"
+                pts[key][0].append(s * slot)
+                pts[key][1].append(j)
+            for s, ok in zip(c, fc, strict=True):
+                key = "matched circuit" if ok else "circuit only"
+                pts[key][0].append(s * slot)
+                pts[key][1].append(j)
+        for key, style in kinds.items():  # one scatter per kind (one per neuron is quadratic)
+            ax.scatter(*pts[key], **style)
+        n = len(layer["circuit_steps"])
+        ax.set_ylabel(f"layer {layer['index']}\nneuron index")
+        ax.set_ylim(-0.7, n - 0.3)
+        if n <= 16:
+            ax.set_yticks(range(n))
+            ax.tick_params(axis="y", labelsize=7)
+        ax.set_xlim(-0.5 * slot, (result["steps"] - 0.5) * slot)
+        ax.grid(alpha=0.25)
+        mism = len(pts["torch only"][0]) + len(pts["circuit only"][0])
+        ax.set_title(
+            f"layer {layer['index']}: {n} neurons, {len(pts['matched circuit'][0])} matched, "
+            f"{len(pts['torch only'][0])} missed, {len(pts['circuit only'][0])} spurious spikes"
+            + ("" if mism else " (all agree)" if len(pts["matched circuit"][0]) else " (no spikes)"),
+            fontsize=9,
+            loc="left",
+        )
+    axes[-1, 0].set_xlabel(f"time ({t_unit}); one step = {eng(step_s, 's', 3)}")
+    proxies = {  # legend entries drawn like the markers (not added to the data)
+        "matched torch": {"marker": "o", "mfc": "none", "mec": "tab:blue", "ms": 6},
+        "matched circuit": {"marker": "x", "color": "k", "ms": 5},
+        "torch only": {"marker": "s", "mfc": "none", "mec": "tab:orange", "ms": 6, "mew": 1.2},
+        "circuit only": {"marker": "x", "color": "tab:red", "ms": 6, "mew": 1.6},
+    }
+    handles = [Line2D([], [], ls="none", label=names[key], **proxies[key]) for key in kinds]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
+    fig.suptitle(
+        f"Spike raster, {_image_title(result, n_images)}: torch class {result['torch_class']}, "
         f"circuit class {result['circuit_class']}"
     )
-    save_figure(fig, path)
+    return fig
 
 
-def _plot_traces(traces: dict[str, dict[str, Any]], path: Path) -> None:
+def _plot_raster(result: dict[str, Any], path: Path, n_images: int | None = None) -> None:
+    save_figure(figure_raster(result, n_images), path)
+
+
+def _spike_times(tr: dict[str, Any]) -> np.ndarray:
+    """Spike times of a trace: the rising crossings of its comparator output at the circuit's
+    spike level (half the output's maximum where the trace does not carry it)."""
+    from spinspice.sim.spikes import crossings
+
+    spike = np.real(np.asarray(tr["spike"], float))
+    peak = float(np.max(spike)) if len(spike) else 0.0
+    level = tr.get("spike_level_v") or 0.5 * peak
+    if peak <= 0 or level <= 0:
+        return np.zeros(0)
+    return crossings(np.asarray(tr["time_s"], float), spike, float(level))
+
+
+def figure_traces(traces: dict[str, dict[str, Any]], result: dict[str, Any] | None = None) -> Any:
+    """One row per traced neuron: its device state with the state threshold, and its read-out
+    with the comparator thresholds, spikes marked (the comparator's rising crossings)."""
+    from matplotlib.lines import Line2D
+
+    from spinspice.figures import prefix_scale
+
     plt = pyplot()
-    fig, axes = plt.subplots(len(traces), 2, figsize=(11, 2.4 * len(traces) + 0.8), squeeze=False)
-    for row, (_, tr) in enumerate(sorted(traces.items())):
-        t = np.asarray(tr["time_s"]) * 1e9
+    rows = sorted(traces.values(), key=lambda tr: (tr["layer"], tr["neuron"]))
+    fig, axes = plt.subplots(
+        len(rows), 2, figsize=(11, 2.3 * len(rows) + 1.2), squeeze=False, layout="constrained"
+    )
+    t_max = max(float(np.max(tr["time_s"])) for tr in rows)
+    t_scale, t_unit = prefix_scale(t_max, "s")
+    meta = {"time_s", "layer", "neuron", "spike", "thresholds_v", "spike_level_v"}
+    meta |= {"state_key", "state_label", "state_threshold"}
+    for row, tr in enumerate(rows):
+        t = np.asarray(tr["time_s"], float) * t_scale
+        spikes = _spike_times(tr) * t_scale
+        who = f"layer {tr['layer']}, neuron {tr['neuron']}"
         ax = axes[row, 0]
-        state = "m" if "m" in tr else next((k for k in tr if k not in ("time_s", "layer", "neuron")), None)
-        if state is not None:
-            ax.plot(t, tr[state], lw=0.9)
-        ax.set_ylabel(f"L{tr['layer']} n{tr['neuron']}: {state}")
+        state = tr.get("state_key") or ("m" if "m" in tr else next((k for k in tr if k not in meta), None))
+        label = tr.get("state_label") or (f"device state {state}" if state else "device state")
+        threshold = tr.get("state_threshold")
+        if state is not None and state in tr:
+            values = np.real(np.asarray(tr[state], float))
+            scale, shown = 1.0, label
+            if label.endswith("(V)"):
+                peak = max(float(np.max(np.abs(values))), abs(threshold or 0.0))
+                scale, unit = prefix_scale(peak, "V")
+                shown = f"{label[:-3].rstrip()} ({unit})"
+            ax.plot(t, values * scale, lw=0.9, color="tab:blue")
+            if threshold is not None:
+                ax.axhline(threshold * scale, color="tab:red", ls=":", lw=1)
+            top = max(float(np.max(values * scale)), (threshold or -np.inf) * scale)
+            bottom = float(np.min(values * scale))
+            _mark_spikes(ax, spikes, bottom, top)
+            ax.set_ylabel(shown)
+        ax.set_title(f"{who}: device state", fontsize=9, loc="left")
         ax = axes[row, 1]
         if "v_out" in tr:
-            ax.plot(t, np.asarray(tr["v_out"]) * 1e3, lw=0.9, label="read-out")
+            v_out = np.real(np.asarray(tr["v_out"], float))
             hi, lo = tr["thresholds_v"]
-            ax.axhline(hi * 1e3, color="tab:red", ls=":", lw=1, label="V_hi")
-            ax.axhline(lo * 1e3, color="tab:green", ls=":", lw=1, label="V_lo")
-            ax.set_ylabel("read-out (mV)")
-            ax.legend(loc="upper right", fontsize=7)
-    for ax in axes[-1]:
-        ax.set_xlabel("time (ns)")
-    axes[0, 0].set_title("device state")
-    axes[0, 1].set_title("read-out and comparator thresholds")
-    save_figure(fig, path)
+            vs, vu = prefix_scale(max(float(np.max(np.abs(v_out))), abs(hi), abs(lo)), "V")
+            ax.plot(t, v_out * vs, lw=0.9, color="tab:green")
+            ax.axhline(hi * vs, color="tab:red", ls="--", lw=0.9)
+            ax.axhline(lo * vs, color="tab:purple", ls="--", lw=0.9)
+            top = max(float(np.max(v_out)), hi, lo) * vs
+            bottom = min(float(np.min(v_out)), hi, lo) * vs
+            _mark_spikes(ax, spikes, bottom, top)
+            ax.set_ylabel(f"read-out ({vu})")
+        ax.set_title(f"{who}: read-out and comparator thresholds", fontsize=9, loc="left")
+        for a in axes[row]:
+            a.grid(alpha=0.3)
+            a.set_xlim(0, t_max * t_scale)
+            a.set_xlabel(f"time ({t_unit})")
+    handles = [
+        Line2D([], [], color="tab:blue", lw=0.9, label="device state"),
+        Line2D([], [], color="tab:red", ls=":", lw=1, label="state threshold"),
+        Line2D([], [], color="tab:green", lw=0.9, label="read-out"),
+        Line2D([], [], color="tab:red", ls="--", lw=0.9, label="$V_\\mathrm{hi}$ (fire)"),
+        Line2D([], [], color="tab:purple", ls="--", lw=0.9, label="$V_\\mathrm{lo}$ (release)"),
+        Line2D([], [], color="k", marker="v", ls="none", ms=5, label="spike (comparator)"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=6, fontsize=8, frameon=False)
+    image = "" if result is None else f" on {_image_title(result, None)}"
+    fig.suptitle(f"Traced neurons{image}")
+    return fig
+
+
+def _mark_spikes(ax: Any, spikes_scaled: np.ndarray, bottom: float, top: float) -> None:
+    """Spike markers in a band above the data of ``ax`` (its y range grown to hold them)."""
+    span = (top - bottom) or abs(top) or 1.0
+    ax.set_ylim(bottom - 0.06 * span, top + 0.22 * span)
+    if len(spikes_scaled):
+        ax.plot(spikes_scaled, np.full(len(spikes_scaled), top + 0.12 * span), "v", color="k", ms=5)
+
+
+def _plot_traces(traces: dict[str, dict[str, Any]], path: Path, result: dict[str, Any] | None = None) -> None:
+    save_figure(figure_traces(traces, result), path)
+
+
+def component_name(component: str) -> str:
+    """A readable name of an energy component (:data:`COMPONENT_NAMES`, else its identifier
+    with spaces)."""
+    return COMPONENT_NAMES.get(component, component.replace("_", " "))
+
+
+def _network_line(report: dict[str, Any], *, images: bool = True) -> str:
+    """The network and the images a figure shows (``""`` where the report does not say)."""
+    net = report.get("network") or {}
+    parts = [f"network {net['arch']}" if net.get("arch") else ""]
+    parts.append(f"{net['neuron']} neurons" if net.get("neuron") else "")
+    st = report.get("settings") or {}
+    if st.get("mode"):
+        schedule = (st.get("options") or {}).get("schedule")
+        parts.append(f"{st['mode']} mode" + (f", schedule {schedule}" if schedule else ""))
+    if images and (n := report.get("n_samples")):
+        parts.append(f"{n} image{'s' if n != 1 else ''}")
+    return ", ".join(p for p in parts if p)
+
+
+def _share(x: float) -> str:
+    """A share in % with the digits a small one needs: 0.797 -> "79.7 %", 0.00021 -> "0.021 %"."""
+    pct = 100 * x
+    return f"{pct:.1f} %" if pct >= 1 else f"{pct:.2g} %"
+
+
+def figure_energy(report: dict[str, Any]) -> Any:
+    """Energy per inference by component: horizontal bars on a log axis, each with its value
+    and its share of the total."""
+    from matplotlib.ticker import FuncFormatter
+
+    from spinspice.figures import prefix_scale
+
+    plt = pyplot()
+    parts = report["energy"]["per_inference_by_component_j"]
+    names = [c for c in parts if parts[c] and parts[c] > 0]
+    total = float(report["energy_per_inference_j"] or sum(parts.values()))
+    values = np.array([parts[c] for c in names], float)
+    fig, ax = plt.subplots(figsize=(8, 1.3 + 0.42 * max(1, len(names))), layout="constrained")
+    scale, unit = prefix_scale(float(values.max()) if len(values) else total, "J")
+    y = np.arange(len(names))[::-1]
+    ax.barh(y, values * scale, color="tab:blue", height=0.6)
+    ax.set_yticks(y, [component_name(c) for c in names])
+    ax.set_xscale("log")
+    texts = [
+        ax.text(
+            v * scale * 1.12,
+            yy,
+            f"{eng(v, 'J', 3)} ({_share(v / total)})" if total else eng(v, "J", 3),
+            va="center",
+            ha="left",
+            fontsize=8,
+        )
+        for yy, v in zip(y, values, strict=True)
+    ]
+    if len(values):
+        lo, hi = float(values.min()) * scale / 3, float(values.max()) * scale * 3
+        ax.set_xlim(lo, hi)
+        for _ in range(4):  # room on the right for the value labels
+            fig.canvas.draw()
+            frame = ax.get_window_extent()
+            right = max(t.get_window_extent().x1 for t in texts) + 6
+            if right <= frame.x1:
+                break
+            decades = np.log10(hi / lo)
+            hi = lo * 10 ** (decades * (right - frame.x0) / frame.width)
+            ax.set_xlim(lo, hi)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlabel(f"energy per inference ({unit}, log scale)")
+    ax.set_ylabel("component")
+    ax.grid(axis="x", alpha=0.3)
+    per_spike = report.get("energy_per_spike_j")
+    ax.set_title(
+        f"Energy per inference {eng(total, 'J', 3)}"
+        + (f", per spike {eng(per_spike, 'J', 3)}" if per_spike else "")
+        + (f"\n{line}" if (line := _network_line(report)) else ""),
+        fontsize=10,
+    )
+    return fig
 
 
 def _plot_energy(report: dict[str, Any], path: Path) -> None:
+    save_figure(figure_energy(report), path)
+
+
+def figure_latency(results: Sequence[dict[str, Any]], report: dict[str, Any] | None = None) -> Any:
+    """Histogram over the images of the decision latency and of the first output spike's."""
+    from spinspice.figures import legend_outside, prefix_scale
+
     plt = pyplot()
-    parts = report["energy"]["per_inference_by_component_j"]
-    fig, ax = plt.subplots(figsize=(8, 4))
-    names = list(parts)
-    vals = [parts[c] * 1e12 for c in names]
-    ax.bar(names, vals, color="tab:blue")
-    ax.set_ylabel("energy per inference (pJ)")
-    ax.set_title(
-        f"energy per inference {eng(report['energy_per_inference_j'], 'J')}, "
-        + (f"per spike {eng(report['energy_per_spike_j'], 'J')}" if report["energy_per_spike_j"] else "")
+    fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
+    dec_s = np.array([r["latency"]["decision_s"] for r in results], float)
+    first_s = np.array(
+        [r["latency"]["first_output_spike_s"] for r in results if r["latency"]["first_output_spike_s"]],
+        float,
     )
-    ax.tick_params(axis="x", labelrotation=20)
-    save_figure(fig, path)
+    scale, unit = prefix_scale(float(np.max(np.concatenate([dec_s, first_s]))), "s")
+    bins = np.histogram_bin_edges(np.concatenate([dec_s, first_s]) * scale, bins=min(20, max(5, len(dec_s))))
+    data = [dec_s * scale]
+    labels = [f"decision (mean {eng(float(dec_s.mean()), 's', 3)})"]
+    if len(first_s):
+        data.append(first_s * scale)
+        labels.append(f"first output spike (mean {eng(float(first_s.mean()), 's', 3)})")
+    ax.hist(data, bins=bins, label=labels, color=["tab:blue", "tab:orange"][: len(data)])
+    ax.set_xlabel(f"latency from the first input pulse ({unit})")
+    ax.set_ylabel("number of images")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    legend_outside(ax)
+    n_none = sum(1 for r in results if not r["latency"]["first_output_spike_s"])
+    ax.set_title(
+        f"Latency over {len(results)} image{'s' if len(results) != 1 else ''}"
+        + (f" ({n_none} without output spikes: decided at the window's end)" if n_none else "")
+        + (f"\n{line}" if report is not None and (line := _network_line(report, images=False)) else ""),
+        fontsize=10,
+    )
+    return fig
 
 
-def _plot_latency(results: Sequence[dict[str, Any]], path: Path) -> None:
+def _plot_latency(
+    results: Sequence[dict[str, Any]], path: Path, report: dict[str, Any] | None = None
+) -> None:
+    save_figure(figure_latency(results, report), path)
+
+
+def figure_agreement(report: dict[str, Any]) -> Any:
+    """Spike agreement per layer: with torch within +-1 step, in the same step, and with the
+    device model on the circuit's own inputs; each bar with its value."""
+    from spinspice.figures import legend_outside
+
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(8, 4))
-    dec = [r["latency"]["decision_s"] * 1e9 for r in results]
-    first = [
-        r["latency"]["first_output_spike_s"] * 1e9 for r in results if r["latency"]["first_output_spike_s"]
+    ag = report["agreement"]
+    n = len(ag["per_layer"])
+    fig, ax = plt.subplots(figsize=(max(6.5, 2.0 + 1.6 * n), 3.8), layout="constrained")
+    k = np.arange(n)
+    w = 0.27
+    series = [
+        ("vs torch, ±1 step", [a["spike_agreement"] for a in ag["per_layer"]], "tab:blue"),
+        ("vs torch, same step", [a["exact_agreement"] for a in ag["per_layer"]], "tab:cyan"),
+        ("vs device model", [a["spike_agreement"] for a in ag["vs_model_per_layer"]], "tab:gray"),
     ]
-    bins = np.histogram_bin_edges(dec + first, bins=min(20, max(5, len(dec))))
-    ax.hist(dec, bins=bins, alpha=0.7, label="decision")
-    if first:
-        ax.hist(first, bins=bins, alpha=0.7, label="first output spike")
-    ax.set_xlabel("latency from the first input pulse (ns)")
-    ax.set_ylabel("images")
-    ax.legend(fontsize=8)
-    save_figure(fig, path)
+    for i, (name, values, color) in enumerate(series):
+        x = k + (i - 1) * w
+        bars = ax.bar(x, [100 * v for v in values], w, label=name, color=color)
+        ax.bar_label(bars, [f"{100 * v:.3g}" for v in values], fontsize=7, padding=1)
+    ax.set_xticks(k, [f"layer {i}" for i in k])
+    ax.set_xlabel("layer")
+    ax.set_ylabel("spikes matched (%)")
+    ax.set_ylim(0, 112)
+    ax.set_yticks(range(0, 101, 20))
+    ax.grid(axis="y", alpha=0.3)
+    legend_outside(ax)
+    ax.set_title(
+        f"Spike agreement per layer (all layers {100 * report['spike_agreement']:.1f} %)"
+        + (f"\n{line}" if (line := _network_line(report)) else ""),
+        fontsize=10,
+    )
+    return fig
 
 
 def _plot_agreement(report: dict[str, Any], path: Path) -> None:
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
-    k = np.arange(len(report["agreement"]["per_layer"]))
-    w = 0.27
-    ag = report["agreement"]
-    ax.bar(k - w, [a["spike_agreement"] * 100 for a in ag["per_layer"]], w, label="vs torch, +-1 step")
-    ax.bar(k, [a["exact_agreement"] * 100 for a in ag["per_layer"]], w, label="vs torch, same step")
-    ax.bar(k + w, [a["spike_agreement"] * 100 for a in ag["vs_model_per_layer"]], w, label="vs device model")
-    ax.set_xticks(k, [f"layer {i}" for i in k])
-    ax.set_ylabel("spikes matched (%)")
-    ax.set_ylim(0, 105)
-    ax.legend(fontsize=8, loc="lower right")
-    save_figure(fig, path)
+    save_figure(figure_agreement(report), path)
 
 
 def write_cosim_outputs(
     report: dict[str, Any], results: Sequence[dict[str, Any]], out_dir: Path, *, plot: bool = True
 ) -> dict[str, Any]:
-    """Write report.json, report.md, traces.npz and the figures into ``out_dir``."""
+    """Write report.json, report.md, traces.npz, the figures and report.html into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = ["report.json", "report.md"]
     traces = results[0]["traces"]  # the traced neurons on the first image
@@ -574,22 +839,28 @@ def write_cosim_outputs(
             f"{key}.{name}": np.asarray(v)
             for key, tr in traces.items()
             for name, v in tr.items()
-            if name not in ("layer", "neuron")
+            if name not in ("layer", "neuron") and np.asarray(v).dtype.kind in "fiub"  # not the labels
         }
         np.savez_compressed(buf, **arrays)
         atomic_write_bytes(out_dir / "traces.npz", buf.getvalue())
         files.append("traces.npz")
     if plot:
-        _plot_raster(results[0], out_dir / "raster.png")
+        _plot_raster(results[0], out_dir / "raster.png", len(results))
         _plot_energy(report, out_dir / "energy.png")
-        _plot_latency(results, out_dir / "latency.png")
+        _plot_latency(results, out_dir / "latency.png", report)
         _plot_agreement(report, out_dir / "agreement.png")
         files += ["raster.png", "energy.png", "latency.png", "agreement.png"]
         if traces:
-            _plot_traces(traces, out_dir / "traces.png")
+            _plot_traces(traces, out_dir / "traces.png", results[0])
             files.append("traces.png")
+    if plot:
+        files.append("report.html")
     report["files"] = sorted(files)
     atomic_write_text(out_dir / "report.md", format_cosim_markdown(report))
+    if plot:
+        from spinspice.cosim.html import write_cosim_html  # it reads this module's names
+
+        write_cosim_html(report, results, out_dir / "report.html")
     atomic_write_json(out_dir / "report.json", report)
     return report
 

@@ -58,7 +58,7 @@ from spinspice.errors import ModelParameterError, SimulationError, SpinspiceErro
 from spinspice.io import atomic_write_text
 from spinspice.models.waveforms import PulseTrain
 from spinspice.sim.backends import get_backend, run_many
-from spinspice.sim.energy import delivered_energy_j
+from spinspice.sim.energy import delivered_energy_j, delivered_power_w
 from spinspice.sim.jobs import Journal, Mapper, executor
 from spinspice.sim.osdi import netlist_text, resolve_accuracy, spike_shift_vs_default
 from spinspice.sim.simulate import probe_names
@@ -244,6 +244,8 @@ class GroupTask:
     energy_terms: tuple[tuple[str, str, Any], ...]
     traced: tuple[tuple[int, tuple[str, ...]], ...]  # neuron -> its voltage probe keys
     thresholds_v: tuple[float, float]
+    #: the device state a trace shows: (probe key, axis label, threshold or None)
+    state: tuple[str, str, float | None]
     #: neuron -> (its device-state probe key, (start, end) of the other rows' write pulses)
     half_select: tuple[tuple[int, str, tuple[tuple[float, float], ...]], ...]
     backend: str
@@ -277,6 +279,7 @@ class GroupTask:
             if lc.state_key is not None and lc.schedule != "all"
         )
         spike_level_v, thresholds_v = _levels(lc.cell)
+        state_key, _, state_label, state_threshold = lc.cell.state_plot()
         return cls(
             netlist_text(tb, accuracy=accuracy, klu=lc.schedule == "all"),
             tuple(probe_names(tb).items()),
@@ -285,6 +288,7 @@ class GroupTask:
             _energy_terms(lc),
             tuple(keys.items()),
             thresholds_v,
+            (state_key, state_label, state_threshold),
             half,
             backend,
             timeout_s,
@@ -356,9 +360,12 @@ def _group_result(task: GroupTask, wf: Any) -> dict[str, Any]:
     wf = wf.with_probes(dict(task.vectors))
     t = wf.time_s
     energy: dict[str, float] = {}
+    power: dict[str, np.ndarray] = {}  # of the run's supplies by component, for its traces
     for component, key, volts in task.energy_terms:
         v = np.interp(t, *np.asarray(volts, float).T) if isinstance(volts, tuple) else volts
         energy[component] = energy.get(component, 0.0) + delivered_energy_j(t, v, wf[key])
+        if task.traced:
+            power[component] = power.get(component, 0.0) + delivered_power_w(v, wf[key])
     traces = {
         j: {
             "neuron": j,
@@ -366,6 +373,10 @@ def _group_result(task: GroupTask, wf: Any) -> dict[str, Any]:
             "spike": wf[f"spike{j}"],
             **{key[: -len(str(j))]: wf[key] for key in keys},
             "thresholds_v": list(task.thresholds_v),
+            "spike_level_v": task.spike_level_v,
+            "supply_power_w": power,  # every supply of the run: its neurons, drivers (crossbar rows)
+            "run_neurons": len(task.neurons),
+            **dict(zip(("state_key", "state_label", "state_threshold"), task.state, strict=True)),
         }
         for j, keys in task.traced
     }

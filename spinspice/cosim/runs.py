@@ -118,7 +118,10 @@ def cosim_summary(r: dict[str, Any], out: Path | None) -> str:
             )
         )
     if out is not None:
-        lines.append(f"report: {out / 'report.md'}")
+        lines.append(
+            f"report: {out / 'report.md'}"
+            + ("" if "report.html" not in r.get("files", []) else f", {out / 'report.html'}")
+        )
     return "\n".join(lines)
 
 

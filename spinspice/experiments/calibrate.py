@@ -41,6 +41,7 @@ from spinspice.io import pyplot as _pyplot
 from spinspice.models.params import ParamInfo, ParamSet
 from spinspice.models.traces import TraceModel, get_trace_model
 from spinspice.models.waveforms import PulseTrain
+from spinspice.units import eng
 
 __all__ = [
     "EXAMPLES",
@@ -343,33 +344,60 @@ def calibrate(
     }
 
 
+def _fit_figure(report: dict[str, Any], series: dict[str, Any]) -> Any:
+    """``fit.png``: drive, read-out data and fit, residual, each in the engineering unit its
+    data needs (read-out and residual in the read-out's unit), under one title."""
+    from spinspice.figures import display_unit, prefix_scale
+
+    t = np.asarray(series["time_s"], float)
+    t_scale, t_unit = prefix_scale(float(np.max(np.abs(t))), "s")
+    tt = t * t_scale
+    drive, readout, fit = (np.asarray(series[k], float) for k in ("drive", "readout", "fit"))
+    residual = readout - fit
+    drive_name, _, drive_unit = report["trace"]["drive"].partition(" [")
+    drive_unit = drive_unit.rstrip("]")
+    readout_name = report["trace"]["readout"].partition(" [")[0]
+    unit = report["goodness"]["unit"]
+    d_scale, d_unit = prefix_scale(float(np.max(np.abs(drive))), drive_unit)
+    r_scale, r_unit = prefix_scale(float(np.max(np.abs(np.concatenate([readout, fit])))), unit)
+    e_scale, e_unit = prefix_scale(float(np.max(np.abs(residual))), unit)
+    plt = _pyplot()
+    fig, (ax0, ax1, ax2) = plt.subplots(
+        3,
+        1,
+        figsize=(7.5, 6.8),
+        sharex=True,
+        gridspec_kw={"height_ratios": [1, 2.2, 1]},
+        layout="constrained",
+    )
+    ax0.plot(tt, drive * d_scale, lw=0.8, color="gray")
+    ax0.set_ylabel(f"drive ({d_unit})")
+    ax1.plot(tt, readout * r_scale, ".", ms=2, label="data", color="tab:blue")
+    ax1.plot(tt, fit * r_scale, "-", lw=1.2, label="fit", color="tab:red")
+    ax1.set_ylabel(f"read-out ({r_unit})")
+    ax1.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False, borderaxespad=0)
+    ax2.plot(tt, residual * e_scale, lw=0.6, color="k")
+    ax2.axhline(0.0, color="tab:red", lw=0.6, ls=":")
+    ax2.set_ylabel(f"residual ({e_unit})")
+    ax2.set_xlabel(f"time ({t_unit})")
+    for ax in (ax0, ax1, ax2):
+        ax.grid(alpha=0.3)
+    g = report["goodness"]
+    fig.suptitle(
+        f"{report['model']} ({report.get('preset') or 'default'}): fit to "
+        f"{Path(report['trace']['path'] or 'trace').name}\n{drive_name} → {readout_name}; "
+        f"$R^2$ = {g['r2']:.5f}, RMSE = {eng(g['rmse'], display_unit(unit), 3)}",
+        fontsize=10,
+    )
+    fig.align_ylabels((ax0, ax1, ax2))
+    return fig
+
+
 def write_calibration(report: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     """``fit.json`` (report), ``params.json`` (fitted parameter file), ``fit.md``, ``fit.png``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     series = report.pop("series")
-    t = np.asarray(series["time_s"])
-    t_scale, t_unit = _time_unit(float(t[-1] - t[0]))
-    plt = _pyplot()
-    fig, (ax0, ax1, ax2) = plt.subplots(
-        3, 1, figsize=(7, 6.5), sharex=True, gridspec_kw={"height_ratios": [1, 2.2, 1]}
-    )
-    ax0.plot(t * t_scale, series["drive"], lw=0.8, color="gray")
-    ax0.set_ylabel(f"drive ({report['trace']['drive'].split('[')[-1].rstrip(']')})")
-    ax1.plot(t * t_scale, series["readout"], ".", ms=2, label="data", color="tab:blue")
-    ax1.plot(t * t_scale, series["fit"], "-", lw=1.2, label="fit", color="tab:red")
-    ax1.set_ylabel(f"readout ({report['goodness']['unit']})")
-    ax1.legend(fontsize=8)
-    ax1.set_title(
-        f"{report['model']}: fit to {Path(report['trace']['path'] or 'trace').name}, R^2 = "
-        f"{report['goodness']['r2']:.5f}",
-        fontsize=10,
-    )
-    ax2.plot(t * t_scale, np.asarray(series["readout"]) - np.asarray(series["fit"]), lw=0.6, color="k")
-    ax2.set_ylabel("residual")
-    ax2.set_xlabel(f"time ({t_unit})")
-    for ax in (ax0, ax1, ax2):
-        ax.grid(alpha=0.3)
-    save_figure(fig, out_dir / "fit.png")
+    save_figure(_fit_figure(report, series), out_dir / "fit.png")
     report["files"] = dict(FILES)
     atomic_write_json(
         out_dir / "params.json",
@@ -443,10 +471,9 @@ class CalibrationResult(StudyResult):
             + f" (start {r['initial'][n]:.6g})"
             for n in r["free"]
         ]
-        lines.append(
-            f"R^2 = {g['r2']:.6f}, RMSE = {g['rmse']:.4g} {g['unit']} "
-            f"({g['rmse_over_span'] * 100:.3f} % of span)"
-        )
+        prefixed = g["unit"] in ("V", "A", "ohm")  # not composite units (1/s, A/m^2)
+        rmse = eng(g["rmse"], g["unit"]) if prefixed else f"{g['rmse']:.4g} {g['unit']}"
+        lines.append(f"R^2 = {g['r2']:.6f}, RMSE = {rmse} ({g['rmse_over_span'] * 100:.3f} % of span)")
         if self.out is not None:
             lines.append(f"fitted parameter file: {self.out / 'params.json'}; report: {self.out / 'fit.md'}")
         return "\n".join(lines)
@@ -538,13 +565,6 @@ def read_param_file(path: str | Path, model: str) -> dict[str, Any]:
     ):
         raise DataError(f"parameter file {p}: 'params' must map names to numbers")
     return dict(doc)
-
-
-def _time_unit(span_s: float) -> tuple[float, str]:
-    for scale, unit in ((1e9, "ns"), (1e6, "us"), (1e3, "ms")):
-        if span_s * scale < 5000:
-            return scale, unit
-    return 1.0, "s"
 
 
 # --- example traces -----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from spinspice.io import pyplot as _pyplot
 from spinspice.models.cogd import COGD_RHS, CoGdParams, sigmoid, stdp_pair_current
 from spinspice.sim.osdi import netlist_text
 from spinspice.sim.simulate import simulate
-from spinspice.units import parse_value
+from spinspice.units import eng, parse_value
 
 __all__ = [
     "STDP_DELAYS_S",
@@ -364,7 +364,7 @@ class ActivationResult(StudyResult):
         return "\n".join(
             [
                 f"Co/Gd sigmoid neuron: {len(self.curve['x_a'])} SET currents; sigmoid fitted to the "
-                f"circuit X0 = {fit['x0_a'] * 1e3:.3f} mA, K = {fit['k_a'] * 1e3:.3f} mA; "
+                f"circuit X0 = {eng(fit['x0_a'], 'A')}, K = {eng(fit['k_a'], 'A')}; "
                 f"max |circuit - reference| = {self.curve['max_error_vs_reference']:.2e}",
                 *self._report_line("report.md"),
             ]
@@ -394,7 +394,7 @@ class STDPResult(StudyResult):
         return "\n".join(
             [
                 f"STDP window over {len(dts)} delays: largest |dw| = {abs(dw[k]):.3f} "
-                f"at dt = {dts[k] * 1e3:+.2f} ms; "
+                f"at dt = {'+' if dts[k] > 0 else ''}{eng(dts[k], 's', 3)}; "
                 f"max |circuit - reference| = {self.window['max_error_vs_reference']:.2e}",
                 *self._report_line("report.md"),
             ]

@@ -29,6 +29,7 @@ from spinspice.io import atomic_write_json, atomic_write_text, report_header, sa
 from spinspice.io import pyplot as _pyplot
 from spinspice.models.fieldgate import field_window, state_map
 from spinspice.models.waveforms import PulseTrain
+from spinspice.units import eng
 
 __all__ = ["FieldMapResult", "field_map", "open_loop", "run_fieldmap", "write_field_map"]
 
@@ -220,11 +221,11 @@ class FieldMapResult(StudyResult):
 
     def summary(self) -> str:
         lines = [
-            f"{p['i_write_a'] * 1e3:g} mA: max change "
+            f"{eng(p['i_write_a'], 'A')}: max change "
             + (
                 "n/a"
                 if p["max_swing_v"] is None
-                else f"{p['max_swing_v'] * 1e6:.2f} uV at {p['field_of_max_swing_oe']:g} Oe"
+                else f"{eng(p['max_swing_v'], 'V', 3)} at {p['field_of_max_swing_oe']:g} Oe"
             )
             + ", excitatory range "
             + (
@@ -236,7 +237,7 @@ class FieldMapResult(StudyResult):
         ]
         error = self.fieldmap["max_circuit_error_v"]
         if error is not None:
-            lines.append(f"ngspice check: max |circuit - model| = {error * 1e9:.2f} nV")
+            lines.append(f"ngspice check: max |circuit - model| = {eng(error, 'V', 3)}")
         return "\n".join(lines + self._report_line("fieldmap.md"))
 
     def _write_files(self, folder: Path) -> None:

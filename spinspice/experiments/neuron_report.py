@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from spinspice.experiments.html import write_neuron_html
 from spinspice.experiments.neuron import NeuronResult
 from spinspice.experiments.plots import plot_neuron
 from spinspice.io import atomic_write_json, atomic_write_text
@@ -13,8 +14,9 @@ from spinspice.sim.osdi import localize_osdi
 __all__ = ["format_neuron_markdown", "neuron_files", "write_neuron_outputs"]
 
 
-def neuron_files(*, plot: bool = True) -> dict[str, str]:
-    """The files of one run (the report's ``files``): role -> name."""
+def neuron_files(*, plot: bool = True, html: bool = True) -> dict[str, str]:
+    """The files of one run (the report's ``files``): role -> name (``report.html`` only with
+    ``plot`` and ``html``)."""
     files = {
         "netlist": "netlist.cir",
         "waveforms": "waveforms.npz",
@@ -23,13 +25,18 @@ def neuron_files(*, plot: bool = True) -> dict[str, str]:
     }
     if plot:
         files["plot"] = "neuron.png"
+        if html:
+            files["report_html"] = "report.html"
     return files
 
 
-def write_neuron_outputs(result: NeuronResult, out_dir: Path, *, plot: bool = True) -> dict[str, Any]:
-    """Write every file of one run into ``out_dir``; return the report (with file list)."""
+def write_neuron_outputs(
+    result: NeuronResult, out_dir: Path, *, plot: bool = True, html: bool = True
+) -> dict[str, Any]:
+    """Write every file of one run into ``out_dir``; return the report (with file list).
+    ``html=False`` leaves out ``report.html`` (4-5 MB each: the points of a sweep)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = neuron_files(plot=plot)
+    files = neuron_files(plot=plot, html=html)
     atomic_write_text(out_dir / files["netlist"], localize_osdi(result.netlist, out_dir))
     result.waveforms.save_npz(out_dir / files["waveforms"])
     if plot:
@@ -38,6 +45,8 @@ def write_neuron_outputs(result: NeuronResult, out_dir: Path, *, plot: bool = Tr
     report["files"] = files
     atomic_write_json(out_dir / files["report_json"], report)
     atomic_write_text(out_dir / files["report_md"], format_neuron_markdown(report))
+    if "report_html" in files:
+        write_neuron_html(result, report, out_dir / files["report_html"])
     return report
 
 

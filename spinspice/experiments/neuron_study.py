@@ -155,8 +155,11 @@ def neuron_setup(
     return NeuronSetup(cell, preset_name, drive, duration)
 
 
-def _ns(value: float | None, scale: float, fmt: str, unit: str) -> str:
-    return "n/a" if value is None else f"{value * scale:{fmt}} {unit}"
+def _swept_value(swept: str, quantity: str, value: float) -> str:
+    """A swept drive value with its name and unit: ``t_off 1.5 ns``, ``J 6e+10 A/m^2``, ``I 768 µA``."""
+    if swept == "t_off_s":
+        return f"t_off {eng(value, 's')}"
+    return f"J {value:.4g} A/m^2" if quantity == "j" else f"I {eng(value, 'A')}"
 
 
 @dataclasses.dataclass(repr=False, eq=False)
@@ -185,6 +188,7 @@ class NeuronRunResult(StudyResult):
                 + accuracy_note(r.get("accuracy")),
                 *(f"warning: {w}" for w in r.get("warnings", [])),
                 *self._report_line("report.md"),
+                *self._report_line("report.html", "html: "),
             ]
         )
 
@@ -207,12 +211,11 @@ class NeuronSweepResult(StudyResult):
         return sweep_report(self.runs, self.swept, self.values, seed=self.seed)
 
     def summary(self) -> str:
+        quantity = self.runs[0].cell.drive_quantity
         return "\n".join(
             [
-                f"{self.swept} = {p['value']:.4g}: {p['n_spikes']} spikes, latency "
-                + _ns(p["first_spike_latency_s"], 1e9, ".3f", "ns")
-                + ", rate "
-                + ("n/a" if p["spike_rate_hz"] is None else f"{p['spike_rate_hz'] / 1e6:.4g} MHz")
+                f"{_swept_value(self.swept, quantity, p['value'])}: {p['n_spikes']} spikes, latency "
+                + f"{eng(p['first_spike_latency_s'], 's')}, rate {eng(p['spike_rate_hz'], 'Hz')}"
                 for p in self.report()["points"]
             ]
             + self._report_line("sweep.json")

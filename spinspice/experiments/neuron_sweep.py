@@ -93,7 +93,7 @@ def write_sweep(runs: Sequence[NeuronResult], report: dict[str, Any], out_dir: P
     """Every point's files (in its folder), ``sweep.png`` and ``sweep.json`` into ``out_dir``."""
     points = report["points"]
     for run, point in zip(runs, points, strict=True):
-        write_neuron_outputs(run, out_dir / point["folder"])
+        write_neuron_outputs(run, out_dir / point["folder"], html=False)
     cell = runs[0].cell
     if report["swept"] == "t_off_s":
         x = [p["frequency_hz"] / 1e6 for p in points]

@@ -13,13 +13,17 @@ from collections.abc import Mapping
 import numpy as np
 from scipy.integrate import cumulative_trapezoid
 
-__all__ = ["cumulative_energy_j", "delivered_energy_j", "energy_between_j"]
+__all__ = ["cumulative_energy_j", "delivered_energy_j", "delivered_power_w", "energy_between_j"]
+
+
+def delivered_power_w(v_v: np.ndarray | float, i_a: np.ndarray) -> np.ndarray:
+    """Power a source delivers at each time point, ``-V I`` [W]."""
+    return -np.asarray(v_v, dtype=float) * np.real(np.asarray(i_a, dtype=float))
 
 
 def cumulative_energy_j(t_s: np.ndarray, v_v: np.ndarray | float, i_a: np.ndarray) -> np.ndarray:
     """Energy delivered by a source from t[0] to each t[k] [J]."""
-    power = -np.asarray(v_v, dtype=float) * np.real(np.asarray(i_a, dtype=float))
-    power = np.broadcast_to(power, np.shape(t_s))
+    power = np.broadcast_to(delivered_power_w(v_v, i_a), np.shape(t_s))
     return cumulative_trapezoid(power, t_s, initial=0.0)
 
 

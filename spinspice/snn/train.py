@@ -207,59 +207,78 @@ def train(
     }
 
 
-def plot_history(histories: dict[str, list[dict[str, Any]]], path: Path) -> Path:
-    """Loss and accuracy per epoch for one or more runs (e.g. device neuron and LIF baseline)."""
-    from spinspice.io import pyplot as _pyplot
-    from spinspice.io import save_figure
-
-    plt = _pyplot()
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.6))
-    for name, hist in histories.items():
-        ep = [h["epoch"] for h in hist]
-        a1.plot(ep, [h["train_loss"] for h in hist], "o-", label=f"{name} train")
-        a1.plot(ep, [h["test_loss"] for h in hist], "s--", label=f"{name} test")
-        a2.plot(ep, [h["train_accuracy"] * 100 for h in hist], "o-", label=f"{name} train")
-        a2.plot(ep, [h["test_accuracy"] * 100 for h in hist], "s--", label=f"{name} test")
-    a1.set_xlabel("epoch")
-    a1.set_ylabel("cross-entropy on spike counts")
-    a2.set_xlabel("epoch")
-    a2.set_ylabel("accuracy (%)")
+def figure_history(histories: dict[str, list[dict[str, Any]]]) -> Any:
+    """Loss and accuracy per epoch for one or more runs (e.g. device neuron and LIF baseline):
+    a colour per run, solid for the training set and dashed for the test set."""
     from matplotlib.ticker import MaxNLocator
 
+    from spinspice.figures import pyplot
+
+    plt = pyplot()
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
+    for k, (name, hist) in enumerate(histories.items()):
+        ep = [h["epoch"] for h in hist]
+        color = f"C{k}"
+        a1.plot(ep, [h["train_loss"] for h in hist], "o-", color=color, ms=4, label=f"{name}, train")
+        a1.plot(ep, [h["test_loss"] for h in hist], "s--", color=color, ms=4, label=f"{name}, test")
+        a2.plot(ep, [h["train_accuracy"] * 100 for h in hist], "o-", color=color, ms=4)
+        a2.plot(ep, [h["test_accuracy"] * 100 for h in hist], "s--", color=color, ms=4)
+    a1.set_xlabel("epoch")
+    a1.set_ylabel("loss (cross-entropy on spike counts)")
+    a2.set_xlabel("epoch")
+    a2.set_ylabel("accuracy (%)")
     for a in (a1, a2):
         a.xaxis.set_major_locator(MaxNLocator(integer=True))
         a.grid(alpha=0.3)
-        a.legend(fontsize=7)
-    return save_figure(fig, path)
+    if histories:
+        fig.legend(loc="outside lower center", ncols=min(4, 2 * len(histories)), fontsize=8, frameon=False)
+    fig.suptitle("Training: " + " vs ".join(f"{name} neurons" for name in histories))
+    return fig
+
+
+def plot_history(histories: dict[str, list[dict[str, Any]]], path: Path) -> Path:
+    """``*.curve.png``: :func:`figure_history`."""
+    from spinspice.io import save_figure
+
+    return save_figure(figure_history(histories), path)
+
+
+def figure_confusion(confusion: np.ndarray, title: str) -> Any:
+    """The confusion matrix (counts of test images) with the counts in the cells."""
+    from spinspice.figures import pyplot
+
+    plt = pyplot()
+    c = np.asarray(confusion)
+    fig, ax = plt.subplots(figsize=(5.4, 4.6), layout="constrained")
+    im = ax.imshow(c, cmap="Blues")
+    if max(c.shape) <= 20:  # beyond that the counts would not fit their cells
+        for i in range(c.shape[0]):
+            for j in range(c.shape[1]):
+                if c[i, j]:
+                    ax.text(
+                        j,
+                        i,
+                        str(c[i, j]),
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if c[i, j] > c.max() / 2 else "black",
+                    )
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    step = 1 if max(c.shape) <= 20 else max(1, max(c.shape) // 10)
+    ax.set_xticks(range(0, c.shape[1], step))
+    ax.set_yticks(range(0, c.shape[0], step))
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="number of test images")
+    return fig
 
 
 def plot_confusion(confusion: np.ndarray, path: Path, title: str) -> Path:
-    from spinspice.io import pyplot as _pyplot
+    """``confusion.png``: :func:`figure_confusion`."""
     from spinspice.io import save_figure
 
-    plt = _pyplot()
-    c = np.asarray(confusion)
-    fig, ax = plt.subplots(figsize=(5, 4.4))
-    im = ax.imshow(c, cmap="Blues")
-    for i in range(c.shape[0]):
-        for j in range(c.shape[1]):
-            if c[i, j]:
-                ax.text(
-                    j,
-                    i,
-                    str(c[i, j]),
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="white" if c[i, j] > c.max() / 2 else "black",
-                )
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    ax.set_xticks(range(c.shape[1]))
-    ax.set_yticks(range(c.shape[0]))
-    ax.set_title(title, fontsize=9)
-    fig.colorbar(im, ax=ax, fraction=0.046)
-    return save_figure(fig, path)
+    return save_figure(figure_confusion(confusion, title), path)
 
 
 def write_metrics(path: Path, payload: dict[str, Any]) -> Path:
