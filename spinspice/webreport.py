@@ -59,7 +59,7 @@ p.warn { background: #fff4e0; border-left: 4px solid #e69b00; padding: 0.4em 0.8
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.93em; }
 th, td { border: 1px solid #d5dbe1; padding: 0.25em 0.7em; text-align: left; vertical-align: top; }
 th { background: #f1f4f7; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .figure { margin: 0.5em 0 1em; }
 footer { margin-top: 3em; color: #7b8590; font-size: 0.85em; }
 """

@@ -30,7 +30,7 @@ def test_sweep_writes_the_table_and_resumes(digits_checkpoint, tmp_path, capsys)
     lines = (out / "results.csv").read_text().splitlines()
     assert lines[0].startswith("t_off_s,variability,status,torch_accuracy") and len(lines) == 5
     assert (out / "tradeoff.png").stat().st_size > 0
-    assert "P4: t_off_s=2e-09, variability=0.1" in (out / "report.html").read_text()
+    assert "P4: t_off_s=2 ns, variability=0.1" in (out / "report.html").read_text()
     by_point = {(r["point"]["t_off_s"], r["point"]["variability"]): r for r in first["points"]}
     # longer OFF time: a longer step, later decisions (same network, same images)
     assert by_point[(2e-9, 0.0)]["mean_latency_s"] > by_point[(1e-9, 0.0)]["mean_latency_s"]

@@ -259,7 +259,7 @@ _NAME_UNITS = (("_a_per_m2", "A/m²"), ("_ohm", "Ω"), ("_hz", "Hz"), ("_s", "s"
 _NAME_UNITS += (("_j", "J"), ("_f", "F"), ("_m", "m"), ("_oe", "Oe"))
 
 
-def _cell(value: Any, unit: str | None = None, name: str = "") -> str:
+def setting_text(value: Any, unit: str | None = None, name: str = "") -> str:
     """A value for the table: with its engineering prefix where its unit is known (``unit``, or
     the end of the setting's ``name``)."""
     if value is None:
@@ -374,11 +374,11 @@ def figure_tradeoffs(rows: Sequence[Mapping[str, Any]]) -> Any:
     cells = [
         [
             ids[i],
-            *(_cell(r["point"].get(n), name=n) for n in names),
-            _cell(r["energy_per_inference_j"], "J"),
+            *(setting_text(r["point"].get(n), name=n) for n in names),
+            setting_text(r["energy_per_inference_j"], "J"),
             "n/a" if r.get(left) is None else f"{100 * r[left]:.1f} %",
             f"{100 * r['spike_agreement']:.1f} %",
-            _cell(r["mean_latency_s"], "s"),
+            setting_text(r["mean_latency_s"], "s"),
         ]
         for i, r in enumerate(done)
     ]
@@ -409,8 +409,9 @@ def plot_tradeoffs(rows: Sequence[Mapping[str, Any]], path: Path) -> Path:
     return save_figure(figure_tradeoffs(rows), path)
 
 
-def _point_text(point: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in point.items())
+def point_text(point: Mapping[str, Any]) -> str:
+    """A grid point for a reader: ``"t_off_s=2 ns, variability=0.1"``."""
+    return ", ".join(f"{k}={setting_text(v, name=k)}" for k, v in point.items())
 
 
 @dataclasses.dataclass
@@ -464,11 +465,11 @@ class SweepResult(Result):
         ]
         for r in rows:
             if r["status"] != "done":
-                lines.append(f"  {_point_text(r['point'])}: FAILED ({r['failed_samples'][0]['error']})")
+                lines.append(f"  {point_text(r['point'])}: FAILED ({r['failed_samples'][0]['error']})")
                 continue
             acc = "n/a" if r["circuit_accuracy"] is None else f"{r['circuit_accuracy'] * 100:.1f} %"
             lines.append(
-                f"  {_point_text(r['point'])}: circuit accuracy {acc}, "
+                f"  {point_text(r['point'])}: circuit accuracy {acc}, "
                 f"spike agreement {r['spike_agreement'] * 100:.1f} %, "
                 f"{eng(r['energy_per_inference_j'], 'J')}/inference, "
                 f"latency {eng(r['mean_latency_s'], 's')}"

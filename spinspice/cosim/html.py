@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from spinspice.cosim.agreement import matched_flags
-from spinspice.cosim.grid import pareto_front
+from spinspice.cosim.grid import pareto_front, point_text, setting_text
 from spinspice.cosim.report import COMPONENT_NAMES, component_name
 from spinspice.figures import prefix_scale
 from spinspice.units import eng
@@ -71,25 +71,14 @@ def raster_figure(results: Sequence[Mapping[str, Any]]) -> Any:
             marks = [
                 (tx, ty, "torch spike", "circle-open", 9, "#1f77b4", "step centre"),
                 (cx, cy, "circuit spike (ngspice time)", "x-thin", 7, "#222", "ngspice"),
-                (
-                    [(s + 0.5) * slot * ts for s, _ in extra_c],
-                    [j for _, j in extra_c],
-                    "circuit only (no torch spike within ±1 step)",
-                    "diamond",
-                    11,
-                    "#d62728",
-                    "mismatch",
-                ),
-                (
-                    [(s + 0.5) * slot * ts for s, _ in extra_t],
-                    [j for _, j in extra_t],
-                    "torch only (no circuit spike within ±1 step)",
-                    "square-open",
-                    12,
-                    "#ff7f0e",
-                    "mismatch",
-                ),
             ]
+            for extra, who, other, symbol, size, color in (
+                (extra_c, "circuit", "torch", "diamond", 11, "#d62728"),
+                (extra_t, "torch", "circuit", "square-open", 12, "#ff7f0e"),
+            ):
+                x = [(s + 0.5) * slot * ts for s, _ in extra]
+                name = f"{who} only (no {other} spike within ±1 step)"
+                marks.append((x, [j for _, j in extra], name, symbol, size, color, "mismatch"))
             for x, y, name, symbol, size, color, what in marks:
                 fig.add_trace(
                     go.Scatter(
@@ -426,7 +415,8 @@ def cosim_page(report: Mapping[str, Any], results: Sequence[Mapping[str, Any]]) 
             "Panels share the time axis (zoom one, the others follow); click a neuron in the legend to "
             "hide it in every panel. Waveforms are thinned for display, but the samples around every "
             "threshold crossing and comparator edge are the simulated ones; triangles mark the spike "
-            "times ngspice found. The supply currents of a cell are in the report of the neuron command.",
+            "times ngspice found. Supply power: what each supply of the neuron's ngspice run delivers "
+            "(with --group above 1, the run holds that many neurons).",
         )
     parts = r["energy"]["per_inference_by_component_j"]
     page.heading("Energy per inference")
@@ -478,8 +468,37 @@ def write_cosim_html(
     return cosim_page(report, results).write(path)
 
 
-def _point_label(point: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in point.items())
+#: where a marker's label may go, in order of preference, and its offset (in axis spans)
+_LABEL_SPOTS = (
+    ("top center", 0.0, 0.06),
+    ("bottom center", 0.0, -0.06),
+    ("middle right", 0.05, 0.0),
+    ("middle left", -0.05, 0.0),
+    ("top right", 0.045, 0.05),
+    ("bottom left", -0.045, -0.05),
+)
+
+
+def _label_positions(x: np.ndarray, y: np.ndarray) -> list[str]:
+    """A text position per marker such that no two labels (about 0.06 x 0.05 of the axis spans)
+    overlap where a free spot exists (plotly does not move labels apart by itself)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    span_x = float(np.ptp(x[np.isfinite(x)])) if np.isfinite(x).any() else 0.0
+    span_y = float(np.ptp(y[np.isfinite(y)])) if np.isfinite(y).any() else 0.0
+    u = (x - np.nanmin(x)) / span_x if span_x > 0 else np.zeros(len(x))
+    v = (y - np.nanmin(y)) / span_y if span_y > 0 else np.zeros(len(y))
+    placed: list[tuple[float, float]] = []
+    out = ["top center"] * len(x)
+    for i in np.argsort(u, kind="stable"):
+        for name, du, dv in _LABEL_SPOTS:
+            c = (u[i] + du, v[i] + dv)
+            if all(abs(c[0] - p[0]) > 0.06 or abs(c[1] - p[1]) > 0.05 for p in placed):
+                out[i] = name
+                placed.append(c)
+                break
+        else:
+            placed.append((u[i], v[i] + 0.06))
+    return out
 
 
 def tradeoff_figure(rows: Sequence[Mapping[str, Any]]) -> Any:
@@ -492,11 +511,10 @@ def tradeoff_figure(rows: Sequence[Mapping[str, Any]]) -> Any:
     es, eu = prefix_scale(float(np.max(e)) if len(e) else 1e-12, "J")
     lat = np.array([r["mean_latency_s"] for _, r in done], float)
     ls, lu = prefix_scale(float(np.max(lat)) if len(lat) else 1e-9, "s")
-    fig = make_subplots(
-        rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=("accuracy", "spike agreement")
-    )
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1)
+    log_x = len(e) > 0 and np.max(e) > 10 * np.min(e) > 0
     hover = [
-        f"P{k}: {_point_label(r['point'])}<br>circuit accuracy {_pct(r['circuit_accuracy'])}, torch "
+        f"P{k}: {point_text(r['point'])}<br>circuit accuracy {_pct(r['circuit_accuracy'])}, torch "
         f"{_pct(r['torch_accuracy'])}<br>spike agreement {_pct(r['spike_agreement'])}<br>energy "
         f"{eng(r['energy_per_inference_j'], 'J')}/inference, {eng(r['energy_per_spike_j'], 'J')}/spike"
         f"<br>latency {eng(r['mean_latency_s'], 's')}"
@@ -511,7 +529,7 @@ def tradeoff_figure(rows: Sequence[Mapping[str, Any]]) -> Any:
                 mode="markers+text",
                 cliponaxis=False,
                 text=[f"P{k}" for k, _ in done],
-                textposition="top center",
+                textposition=_label_positions(np.log10(e) if log_x else e, y),
                 hovertext=hover,
                 hoverinfo="text",
                 name="grid point (colour: latency)",
@@ -554,7 +572,7 @@ def tradeoff_figure(rows: Sequence[Mapping[str, Any]]) -> Any:
             col=col,
         )
         fig.update_xaxes(title_text=f"energy per inference ({eu})", row=1, col=col)
-        if len(e) and np.max(e) > 10 * np.min(e) > 0:
+        if log_x:
             fig.update_xaxes(type="log", row=1, col=col)
     fig.update_layout(height=480, legend={"orientation": "h", "y": -0.2})
     return fig
@@ -570,7 +588,7 @@ def sweep_page(data: Mapping[str, Any]) -> HtmlReport:
         f"{data['dataset']}; {data['mode']} mode; seed {data['seed']}",
     )
     for f in data.get("failed_points", []):
-        page.text(f"point {_point_label(f['point'])} failed: {f['error']} (run again with --resume)", "warn")
+        page.text(f"point {point_text(f['point'])} failed: {f['error']} (run again with --resume)", "warn")
     page.heading("Trade-off").figure(
         tradeoff_figure(rows),
         "Each marker is one grid point (P1, P2, ... as in the table below; hover for every figure). "
@@ -580,7 +598,7 @@ def sweep_page(data: Mapping[str, Any]) -> HtmlReport:
         [
             (
                 f"P{k}",
-                *(r["point"][n] for n in names),
+                *(setting_text(r["point"][n], name=n) for n in names),
                 r["status"],
                 _pct(r["torch_accuracy"]),
                 _pct(r["circuit_accuracy"]),

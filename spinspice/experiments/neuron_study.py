@@ -214,7 +214,9 @@ class NeuronSweepResult(StudyResult):
         quantity = self.runs[0].cell.drive_quantity
         return "\n".join(
             [
-                f"{_swept_value(self.swept, quantity, p['value'])}: {p['n_spikes']} spikes, latency "
+                f"{_swept_value(self.swept, quantity, p['value'])}: {p['n_spikes']} spike"
+                + ("s" if p["n_spikes"] != 1 else "")
+                + ", latency "
                 + f"{eng(p['first_spike_latency_s'], 's')}, rate {eng(p['spike_rate_hz'], 'Hz')}"
                 for p in self.report()["points"]
             ]
