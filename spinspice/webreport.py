@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from spinspice.figures import prefix_scale
 from spinspice.io import atomic_write_text
 from spinspice.units import eng
 
@@ -34,7 +33,6 @@ __all__ = [
     "edge_indices",
     "energy_bars",
     "plotly_modules",
-    "time_axis",
 ]
 
 #: samples kept per displayed waveform (before the crossings, which are all kept)
@@ -106,12 +104,6 @@ def decimate(
     keep.append(edge_indices(y, levels))
     idx = np.unique(np.clip(np.concatenate(keep), 0, n - 1))
     return t[idx], y[idx]
-
-
-def time_axis(t_max_s: float) -> tuple[float, str]:
-    """The factor and axis title of a time axis running to ``t_max_s``: ``(1e9, "time (ns)")``."""
-    scale, unit = prefix_scale(t_max_s, "s")
-    return scale, f"time ({unit})"
 
 
 def _cell(value: Any) -> str:

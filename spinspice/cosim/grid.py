@@ -245,13 +245,25 @@ def pareto_front(energy: Sequence[float], score: Sequence[float]) -> list[int]:
     return front
 
 
-def _percent_limits(values: Sequence[float]) -> tuple[float, float]:
+def percent_limits(values: Sequence[float]) -> tuple[float, float]:
     """A y range in % around ``values`` with some room, never above 100 % or below 0 %."""
     lo, hi = min(values), max(values)
     pad = max(0.1 * (hi - lo), 1.0)
     top = min(100.0, hi + pad)
     bottom = max(0.0, min(lo - pad, top - 2 * pad))
     return bottom, top
+
+
+def tradeoff_panels(done: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """The two scores a trade-off plot sets against energy, as (key, axis title): circuit
+    accuracy (class agreement with torch where the images have no labels), spike agreement."""
+    labelled = all(r.get("circuit_accuracy") is not None for r in done)
+    return [
+        ("circuit_accuracy", "circuit accuracy (%)")
+        if labelled
+        else ("class_agreement", "class agreement with torch (%)"),
+        ("spike_agreement", "spike agreement with torch (%)"),
+    ]
 
 
 #: a setting's unit from the end of its name (``t_off_s`` is a time)
@@ -304,12 +316,8 @@ def figure_tradeoffs(rows: Sequence[Mapping[str, Any]]) -> Any:
     e_j = np.array([r["energy_per_inference_j"] for r in done], float)
     scale, unit = prefix_scale(float(e_j.max()), "J")
     e = e_j * scale
-    labelled = all(r.get("circuit_accuracy") is not None for r in done)
-    left = "circuit_accuracy" if labelled else "class_agreement"
-    panels = [
-        (left, "circuit accuracy (%)" if labelled else "class agreement with torch (%)"),
-        ("spike_agreement", "spike agreement with torch (%)"),
-    ]
+    panels = tradeoff_panels(done)
+    left = panels[0][0]
     lat_s = np.array([r["mean_latency_s"] for r in done], float)
     l_scale, l_unit = prefix_scale(float(lat_s.max()), "s")
     varied = bool(lat_s.max() > lat_s.min() * (1 + 1e-9))  # one latency everywhere: no colour bar
@@ -334,7 +342,7 @@ def figure_tradeoffs(rows: Sequence[Mapping[str, Any]]) -> Any:
         else:
             span = (e.max() - e.min()) or 0.1 * e.max() or 1.0
             ax.set_xlim(e.min() - 0.12 * span, e.max() + 0.12 * span)
-        ax.set_ylim(*_percent_limits(list(y)))
+        ax.set_ylim(*percent_limits(list(y)))
         fx = [e[i] for i in front] + [ax.get_xlim()[1]]
         fy = [y[i] for i in front] + [y[front[-1]]]
         ax.step(fx, fy, where="post", color="tab:red", lw=1.2, zorder=1)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from spinspice.cosim.agreement import matched_flags
-from spinspice.cosim.grid import pareto_front, point_text, setting_text
+from spinspice.cosim.grid import pareto_front, percent_limits, point_text, setting_text, tradeoff_panels
 from spinspice.cosim.report import COMPONENT_NAMES, component_name
 from spinspice.figures import prefix_scale
 from spinspice.units import eng
@@ -99,7 +99,7 @@ def raster_figure(results: Sequence[Mapping[str, Any]]) -> Any:
         per_image.append(len(fig.data) - n_before)
     buttons = []
     start = 0
-    for k_img, (r, n) in enumerate(zip(shown, per_image, strict=True)):
+    for r, n in zip(shown, per_image, strict=True):
         visible = [False] * len(fig.data)
         visible[start : start + n] = [True] * n
         start += n
@@ -110,7 +110,6 @@ def raster_figure(results: Sequence[Mapping[str, Any]]) -> Any:
                 "args": [{"visible": visible}, {"title": _raster_title(r)}],
             }
         )
-        del k_img
     fig.update_xaxes(title_text=f"time in the layer's run ({tu})", row=len(layers0), col=1)
     fig.update_layout(
         title=_raster_title(shown[0]),
@@ -179,32 +178,32 @@ def traces_figure(traces: Mapping[str, Mapping[str, Any]], layers: Sequence[Mapp
         style = {"legendgroup": name, "mode": "lines"}
         key = tr.get("state_key") or ("m" if "m" in tr else None)
         threshold = tr.get("state_threshold")
-        panels: list[tuple[int, np.ndarray, tuple[float, ...], str]] = []
+        panels: list[tuple[int, np.ndarray, tuple[float, ...], str, str]] = []  # row, y, levels, name, dash
         if key is not None and key in tr:
             levels = (threshold,) if threshold is not None else ()
-            panels.append((row_of["state"], np.asarray(tr[key], float), levels, name))
+            panels.append((row_of["state"], np.asarray(tr[key], float), levels, name, "solid"))
         if "v_out" in tr:
             hi, lo = tr["thresholds_v"]
-            panels.append((row_of["readout"], np.asarray(tr["v_out"], float) * vs, (hi * vs, lo * vs), name))
+            v_out = np.asarray(tr["v_out"], float) * vs
+            panels.append((row_of["readout"], v_out, (hi * vs, lo * vs), name, "solid"))
         spike = np.asarray(tr["spike"], float)
         level = float(tr.get("spike_level_v") or np.max(spike) or 1.0)
-        panels.append((row_of["comparator"], spike, (level / 2,), name))
+        panels.append((row_of["comparator"], spike, (level / 2,), name, "solid"))
         win = next((k for k in tr if k.startswith("v_win")), None)
         if has_win and win is not None:
-            panels.append((row_of["drive"], np.asarray(tr[win], float), (float(np.max(tr[win])) / 2,), name))
-        for component, p_w in sorted(power.items()) if p_max else ():
+            drive = np.asarray(tr[win], float)
+            panels.append((row_of["drive"], drive, (float(np.max(drive)) / 2,), name, "solid"))
+        for k, (component, p_w) in enumerate(sorted(power.items()) if p_max else ()):
             p = np.broadcast_to(np.asarray(p_w, float), t.shape) * ps
-            half = float(np.max(np.abs(p))) / 2
-            panels.append((row_of["power"], p, (half,), f"{name}: {component_name(component)}"))
-        dashes = iter(_DASHES * 4)
-        for i, (row, y, levels, label) in enumerate(panels):
+            label, dash = f"{name}: {component_name(component)}", _DASHES[k % len(_DASHES)]
+            panels.append((row_of["power"], p, (float(np.max(np.abs(p))) / 2,), label, dash))
+        for i, (row, y, levels, label, dash) in enumerate(panels):
             td, yd = decimate(t, y, levels=levels)
-            dash = next(dashes) if row == row_of.get("power") else "solid"
             fig.add_trace(
                 go.Scatter(
                     x=td * ts,
                     y=yd,
-                    name=label if row == row_of.get("power") else name,
+                    name=label,
                     showlegend=i == 0,
                     line={"color": color, "width": 1.3, "dash": dash},
                     **style,
@@ -520,8 +519,8 @@ def tradeoff_figure(rows: Sequence[Mapping[str, Any]]) -> Any:
         f"<br>latency {eng(r['mean_latency_s'], 's')}"
         for k, r in done
     ]
-    for col, key in ((1, "circuit_accuracy"), (2, "spike_agreement")):
-        y = np.array([(r[key] if r[key] is not None else np.nan) * 100 for _, r in done], float)
+    for col, (key, title) in enumerate(tradeoff_panels([r for _, r in done]), start=1):
+        y = np.array([100 * (r[key] or 0.0) for _, r in done], float)
         fig.add_trace(
             go.Scatter(
                 x=e * es,
@@ -545,8 +544,7 @@ def tradeoff_figure(rows: Sequence[Mapping[str, Any]]) -> Any:
             row=1,
             col=col,
         )
-        ok = [i for i in range(len(y)) if np.isfinite(y[i])]
-        front = [ok[i] for i in pareto_front(list(e[ok]), list(y[ok]))]
+        front = pareto_front(list(e), list(y))
         fig.add_trace(
             go.Scatter(
                 x=e[front] * es,
@@ -562,14 +560,9 @@ def tradeoff_figure(rows: Sequence[Mapping[str, Any]]) -> Any:
             row=1,
             col=col,
         )
-        finite = y[np.isfinite(y)]
-        lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 100.0)
-        pad = max(2.0, 0.12 * (hi - lo))
-        fig.update_yaxes(  # never above 100 %: markers on the edge are drawn whole (cliponaxis off)
-            title_text=f"{'circuit accuracy' if col == 1 else 'spike agreement'} (%)",
-            range=[max(0.0, lo - pad), min(100.0, hi + pad)],
-            row=1,
-            col=col,
+        # never above 100 %: markers on the edge are drawn whole (cliponaxis off)
+        fig.update_yaxes(
+            title_text=title, range=list(percent_limits(list(y))) if len(y) else None, row=1, col=col
         )
         fig.update_xaxes(title_text=f"energy per inference ({eu})", row=1, col=col)
         if log_x:

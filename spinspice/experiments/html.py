@@ -9,7 +9,7 @@ import numpy as np
 
 from spinspice.figures import prefix_scale
 from spinspice.units import eng
-from spinspice.webreport import HtmlReport, decimate, energy_bars, plotly_modules, time_axis
+from spinspice.webreport import HtmlReport, decimate, energy_bars, plotly_modules
 
 if TYPE_CHECKING:  # pragma: no cover
     from spinspice.experiments.neuron import NeuronResult
@@ -55,7 +55,7 @@ def waveform_figure(result: NeuronResult) -> Any:
     go, make_subplots = plotly_modules()
     wf, cell = result.waveforms, result.cell
     t_s = np.asarray(wf.time_s, float)
-    ts, t_title = time_axis(float(t_s[-1]))
+    ts, tu = prefix_scale(float(t_s[-1]), "s")
     t = t_s * ts
     span = (float(t[0]), float(t[-1]))
     key, ref_name, label, threshold = cell.state_plot()
@@ -152,7 +152,7 @@ def waveform_figure(result: NeuronResult) -> Any:
             col=1,
         )
     fig.update_yaxes(title_text="comparator (V)", row=row, col=1)
-    fig.update_xaxes(title_text=t_title, row=len(rows), col=1)
+    fig.update_xaxes(title_text=f"time ({tu})", row=len(rows), col=1)
     fig.update_layout(
         height=190 * len(rows) + 80, hovermode="x unified", legend={"orientation": "h", "y": -0.08}
     )
